@@ -1,0 +1,3 @@
+namespace Billing.Core.Domain;
+
+internal static class Placeholder;
