@@ -1,0 +1,169 @@
+using System.CommandLine;
+using Billing.Core.Data;
+using Billing.Migrations.Import;
+using Billing.Migrations.Preflight;
+using Billing.Migrations.Schema;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace Billing.Migrations;
+
+/// <summary>
+/// <c>billing-ops</c>, the operations CLI: the pre-launch checklist made executable (SPEC sections 10 and 12).
+/// Exit codes: 0 done, 1 the operation failed or a check failed, 2 bad usage or configuration.
+/// </summary>
+internal sealed class OpsCli(IConfiguration configuration, TextWriter output, TextWriter error, TimeProvider time)
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadUsage = 2;
+
+    public Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        BuildCommands().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+
+    private RootCommand BuildCommands()
+    {
+        var root = new RootCommand("billing-ops: migrations, reference data and pre-launch checks for the billing service.");
+
+        var rollback = new Option<bool>("--rollback") { Description = "Revert every migration (destructive; refused while billing tables hold data)." };
+        var force = new Option<bool>("--force") { Description = "With --rollback: drop the tables even though they hold data." };
+        var migrate = new Command("migrate", "Apply the EF Core migrations and create event partitions ahead of time.") { rollback, force };
+        migrate.SetAction((result, ct) => result.GetValue(rollback)
+            ? WithDatabase(db => RollbackAsync(db, result.GetValue(force), ct))
+            : result.GetValue(force)
+                ? Task.FromResult(Usage("--force is only valid with --rollback"))
+                : WithDatabase(db => MigrateAsync(db, ct)));
+        root.Subcommands.Add(migrate);
+
+        var outputFile = new Option<FileInfo?>("--output") { Description = "Write the script to this file instead of standard output." };
+        var sqlScript = new Command("sql-script", "Print the idempotent SQL script of every migration (what the CI pipeline applies).") { outputFile };
+        sqlScript.SetAction((result, ct) => SqlScriptAsync(result.GetValue(outputFile), ct));
+        root.Subcommands.Add(sqlScript);
+
+        var kind = new Argument<string>("kind") { Description = "tiers, operators, accounts, pricing or operator-costs" };
+        kind.AcceptOnlyFromAmong("tiers", "operators", "accounts", "pricing", "operator-costs");
+        var file = new Argument<FileInfo>("file") { Description = "The CSV file (UTF-8, header row, ISO dates in UTC, '.' decimal point)." };
+        var import = new Command("import", "Import one reference-data CSV file in one transaction.") { kind, file };
+        import.SetAction((result, ct) => ImportAsync(ReferenceDataImporter.ParseKind(result.GetValue(kind)!), result.GetValue(file)!, ct));
+        root.Subcommands.Add(import);
+
+        var preflight = new Command("preflight", "Check every pre-launch item; print PASS/FAIL per item; exit 1 on any FAIL.");
+        preflight.SetAction((_, ct) => WithDatabase(db => PreflightAsync(db, ct)));
+        root.Subcommands.Add(preflight);
+
+        return root;
+    }
+
+    private async Task<int> MigrateAsync(BillingDbContext db, CancellationToken cancellationToken)
+    {
+        var result = await new SchemaMigrator(db, time).MigrateAsync(cancellationToken);
+        output.WriteLine(result.Applied.Count == 0
+            ? "schema up to date: no pending migration"
+            : $"applied {result.Applied.Count} migration(s): {string.Join(", ", result.Applied)}");
+        output.WriteLine($"event partitions: {result.PartitionsCreated} created, months through {SchemaMigrator.PartitionMonthsAhead} ahead exist");
+        return Ok;
+    }
+
+    private async Task<int> RollbackAsync(BillingDbContext db, bool force, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reverted = await new SchemaMigrator(db, time).RollbackAsync(force, cancellationToken);
+            output.WriteLine(reverted.Count == 0
+                ? "nothing to roll back: no migration applied"
+                : $"rolled back {reverted.Count} migration(s): {string.Join(", ", reverted)}");
+            return Ok;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.RaiseException)
+        {
+            error.WriteLine($"rollback refused: {e.MessageText}");
+            if (e.Hint is not null)
+            {
+                error.WriteLine(e.Hint);
+            }
+            return Failed;
+        }
+    }
+
+    private async Task<int> SqlScriptAsync(FileInfo? file, CancellationToken cancellationToken)
+    {
+        // Generating the script needs the model and the migrations, not a connection.
+        await using var db = CreateDbContext(ConnectionString ?? "Host=localhost");
+        var script = new SchemaMigrator(db, time).GenerateIdempotentScript();
+        if (file is null)
+        {
+            await output.WriteAsync(script);
+        }
+        else
+        {
+            await File.WriteAllTextAsync(file.FullName, script, cancellationToken);
+            output.WriteLine($"wrote {file.FullName}");
+        }
+        return Ok;
+    }
+
+    private async Task<int> ImportAsync(ReferenceDataKind kind, FileInfo file, CancellationToken cancellationToken)
+    {
+        if (ConnectionString is null)
+        {
+            return MissingConnectionString();
+        }
+        if (!file.Exists)
+        {
+            return Usage($"file not found: {file.FullName}");
+        }
+        await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
+        try
+        {
+            var result = await new ReferenceDataImporter(dataSource).ImportAsync(kind, file.FullName, cancellationToken);
+            output.WriteLine($"{file.Name}: {result.Rows} row(s): {result.Inserted} inserted, {result.Updated} updated, {result.Unchanged} unchanged");
+            return Ok;
+        }
+        catch (CsvImportException e)
+        {
+            error.WriteLine($"import failed, nothing was changed: {e.Message}");
+            return Failed;
+        }
+    }
+
+    private async Task<int> PreflightAsync(BillingDbContext db, CancellationToken cancellationToken)
+    {
+        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), time).RunAsync(cancellationToken);
+        foreach (var result in results)
+        {
+            output.WriteLine(result);
+        }
+        var failed = results.Count(r => !r.Passed);
+        output.WriteLine(failed == 0 ? $"preflight passed: {results.Count} item(s)" : $"preflight FAILED: {failed} of {results.Count} item(s)");
+        return failed == 0 ? Ok : Failed;
+    }
+
+    private string? ConnectionString => configuration.GetConnectionString("Billing") is { Length: > 0 } value ? value : null;
+
+    private async Task<int> WithDatabase(Func<BillingDbContext, Task<int>> action)
+    {
+        if (ConnectionString is null)
+        {
+            return MissingConnectionString();
+        }
+        await using var db = CreateDbContext(ConnectionString);
+        return await action(db);
+    }
+
+    private static BillingDbContext CreateDbContext(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<BillingDbContext>();
+        BillingDbContext.Configure(options, connectionString);
+        return new BillingDbContext(options.Options);
+    }
+
+    private int MissingConnectionString() =>
+        Usage("no database configured: set ConnectionStrings__Billing (a read-write Npgsql connection string)");
+
+    private int Usage(string message)
+    {
+        error.WriteLine($"billing-ops: {message}");
+        return BadUsage;
+    }
+}
