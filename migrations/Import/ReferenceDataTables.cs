@@ -323,10 +323,13 @@ internal static class ValidityHistory
             await using var used = new NpgsqlCommand(
                 $"SELECT max(occurred_at) FROM billing.billing_events WHERE {eventColumn} = @id", connection, transaction);
             used.Parameters.AddWithValue("id", existing.Id);
-            if (await used.ExecuteScalarAsync(cancellationToken) is DateTimeOffset lastUse && lastUse >= validTo)
+            await using var reader = await used.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var lastUse = reader.GetFieldValue<DateTimeOffset?>(0);
+            if (lastUse >= validTo)
             {
                 throw row.Error("valid_to",
-                    $"ending record {existing.Id} at {validTo:O} would take it away from events it already rated (the last at {lastUse:O})");
+                    $"ending record {existing.Id} at {validTo:O} would take it away from events it already rated (the last at {lastUse.Value:O})");
             }
         }
         await RefuseOverlapAsync(row, key, existing.ValidFrom, validTo, existing.Id, connection, transaction, cancellationToken);

@@ -11,7 +11,10 @@ internal sealed class SchemaMigrator(BillingDbContext db, TimeProvider time)
     /// <summary>How far ahead of the current month <c>migrate</c> creates monthly event partitions.</summary>
     public const int PartitionMonthsAhead = 24;
 
-    /// <summary>Applies pending migrations, then makes sure event partitions exist from last month on.</summary>
+    /// <summary>
+    /// Applies pending migrations, then makes sure event partitions exist from last month through
+    /// <see cref="PartitionMonthsAhead"/> months after the current one.
+    /// </summary>
     public async Task<MigrateResult> MigrateAsync(CancellationToken cancellationToken)
     {
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
@@ -20,7 +23,7 @@ internal sealed class SchemaMigrator(BillingDbContext db, TimeProvider time)
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         var from = new DateOnly(today.Year, today.Month, 1).AddMonths(-1);
         var created = await db.Database
-            .SqlQuery<int>($"SELECT billing.ensure_event_partitions({from}, {PartitionMonthsAhead + 1}) AS \"Value\"")
+            .SqlQuery<int>($"SELECT billing.ensure_event_partitions({from}, {PartitionMonthsAhead + 2}) AS \"Value\"")
             .SingleAsync(cancellationToken);
         return new MigrateResult(pending, created);
     }
