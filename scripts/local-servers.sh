@@ -46,8 +46,11 @@ since() {
   printf '%d.%d s' $((ds / 10)) $((ds % 10))
 }
 
-for p in PG_PORT NATS_PORT NATS_HTTP_PORT S3_PORT MON_PORT CEPH_PORT_MIN CEPH_PORT_MAX TIMEOUT; do
-  [[ ${!p} =~ ^[0-9]+$ ]] && (( ${!p} > 0 && ${!p} < 65536 )) || die "$p must be a number in 1-65535, got '${!p}'"
+for v in BILLING_PG_PORT BILLING_NATS_PORT BILLING_NATS_HTTP_PORT BILLING_S3_PORT BILLING_CEPH_MON_PORT \
+         BILLING_CEPH_PORT_MIN BILLING_CEPH_PORT_MAX BILLING_START_TIMEOUT; do
+  if [[ -n ${!v:-} ]] && { ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} < 1 || ${!v} > 65535 )); }; then
+    die "$v must be a number in 1-65535, got '${!v}'"
+  fi
 done
 (( CEPH_PORT_MIN < CEPH_PORT_MAX )) || die "BILLING_CEPH_PORT_MIN must be below BILLING_CEPH_PORT_MAX"
 
@@ -61,9 +64,11 @@ alive() {
   [[ ${st%% *} != Z ]]
 }
 
+dead() { ! alive "$1"; }
+
 # pid_of PIDFILE COMM: print the pid if that process is alive and is really COMM (not a reused pid).
 pid_of() {
-  local pid= comm=
+  local pid='' comm=
   read -r pid 2>/dev/null <"$1" || [[ -n $pid ]] || return 1   # nats writes no final newline
   [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
   read -r comm 2>/dev/null <"/proc/$pid/comm" && [[ $comm == "$2" ]] || return 1
@@ -104,10 +109,10 @@ wait_until() {
 stop_pid() {
   local name=$1 pid=$2
   kill -TERM "$pid" 2>/dev/null || return 0
-  if ! wait_until 60 eval "! alive $pid"; then
+  if ! wait_until 60 dead "$pid"; then
     say "$name (pid $pid) ignored SIGTERM for 60 s; killing it"
     kill -KILL "$pid" 2>/dev/null || true
-    wait_until 10 eval "! alive $pid" || die "$name (pid $pid) does not die"
+    wait_until 10 dead "$pid" || die "$name (pid $pid) does not die"
   fi
 }
 
@@ -222,6 +227,12 @@ nats_healthy() {
   curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$NATS_HTTP_PORT/healthz?js-enabled-only=true" 2>/dev/null
 }
 
+# nats_up PID LOG: healthy yet? Fails the script at once if the server has exited.
+nats_up() {
+  alive "$1" || die "nats: nats-server exited during start; see $2"
+  nats_healthy
+}
+
 nats_start() {
   local t0=$EPOCHREALTIME pid log=$NATS_DIR/nats.log
   mkdir -p "$NATS_DIR/store"
@@ -243,7 +254,7 @@ EOF
   rm -f "$NATS_DIR/nats.pid"
   daemon_exec "$log" nats-server -c "$NATS_DIR/nats.conf" &
   pid=$!   # nats-server itself: the job execs setsid, which execs the server
-  wait_until "$TIMEOUT" eval "alive $pid || die 'nats: nats-server exited; see $log'; nats_healthy" \
+  wait_until "$TIMEOUT" nats_up "$pid" "$log" \
     || die "nats: not healthy on port $NATS_HTTP_PORT after ${TIMEOUT}s; see $log"
   say "nats: ready on 127.0.0.1:$NATS_PORT in $(since "$t0") (log: $log)"
 }
@@ -368,9 +379,10 @@ s3_start() {
   ceph_write_conf
   if [[ ! -f $d/mon.done ]]; then
     rm -rf "$d/mon/a" "$d/monmap"
-    monmaptool --create --fsid "$(<"$d/fsid")" --addv a "[v2:127.0.0.1:$MON_PORT]" "$d/monmap" >>"$d/log/init.log" 2>&1 \
-      && ceph-mon --conf "$CEPH_CONF" --mkfs -i a --monmap "$d/monmap" >>"$d/log/init.log" 2>&1 \
-      || die "s3: creating the mon failed; see $d/log/init.log"
+    if ! { monmaptool --create --fsid "$(<"$d/fsid")" --addv a "[v2:127.0.0.1:$MON_PORT]" "$d/monmap" \
+           && ceph-mon --conf "$CEPH_CONF" --mkfs -i a --monmap "$d/monmap"; } >>"$d/log/init.log" 2>&1; then
+      die "s3: creating the mon failed; see $d/log/init.log"
+    fi
     echo "$MON_PORT" >"$d/mon-port"; touch "$d/mon.done"
   fi
   ceph_daemon mon.a mon_pid ceph-mon --conf "$CEPH_CONF" -i a
@@ -450,7 +462,7 @@ do_env() {
 do_reset() {
   local s home
   for s in "$@"; do
-    "${s}_stop"
+    if is_running "$s"; then "${s}_stop"; say "$s: stopped"; fi
     case $s in
       pg) home=$(pg_home)
           if [[ -L $STATE_DIR/pg && $home == /var/tmp/billing-local-* ]]; then rm -rf -- "$home"; fi
