@@ -460,8 +460,9 @@ do_env() {
 }
 
 do_reset() {
-  local s home
-  for s in "$@"; do
+  local s home i
+  for (( i = $#; i > 0; i-- )); do   # reverse start order: s3, nats, pg
+    s=${!i}
     if is_running "$s"; then "${s}_stop"; say "$s: stopped"; fi
     case $s in
       pg) home=$(pg_home)
@@ -490,10 +491,13 @@ lock_state() {
 
 main() {
   local cmd=${1:-}; shift || true
-  local servers=("$@") s t0
-  (( ${#servers[@]} )) || servers=("${ALL_SERVERS[@]}")
-  for s in "${servers[@]}"; do
+  local servers=() s t0
+  for s in "$@"; do
     [[ " ${ALL_SERVERS[*]} " == *" $s "* ]] || die "unknown server '$s' (known: ${ALL_SERVERS[*]})"
+  done
+  # Selected servers in start order (pg nats s3), each once; none named means all.
+  for s in "${ALL_SERVERS[@]}"; do
+    if (( $# == 0 )) || [[ " $* " == *" $s "* ]]; then servers+=("$s"); fi
   done
   case $cmd in
     install) lock_state; do_install "${servers[@]}" ;;
