@@ -304,7 +304,8 @@ public static class BillingEventParser
         }
 
         // The reader's ISO-8601 parser reads a timestamp without an offset as local time. Local time of a server is
-        // meaningless for an event, so insist on an explicit offset, checked on the unescaped text.
+        // meaningless for an event, so insist on an explicit offset, checked on the unescaped text. The offset is kept
+        // here; BillingEvent converts to UTC.
         Span<byte> buffer = stackalloc byte[MaxTimestampBytes];
         bool parsed = reader.ValueSpan.Length <= MaxTimestampBytes
             && HasExplicitOffset(buffer[..reader.CopyString(buffer)])
@@ -315,10 +316,7 @@ public static class BillingEventParser
                 field,
                 EventRejectionReason.InvalidField,
                 $"Field 'occurredAt' must be an ISO-8601 timestamp with an offset ('Z' or '+hh:mm'), got {QuoteString(ref reader)}.");
-            return;
         }
-
-        draft.OccurredAt = draft.OccurredAt.ToUniversalTime();
     }
 
     private static bool HasExplicitOffset(ReadOnlySpan<byte> timestamp)
