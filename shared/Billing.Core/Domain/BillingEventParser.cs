@@ -128,7 +128,7 @@ public static class BillingEventParser
             reader.Skip(); // Past the value if it is an object or array; a no-op for a primitive.
         }
 
-        // The reader has checked the rest of the document; anything after the object's end would have thrown.
+        // Reading past the object makes the reader check that only whitespace follows; it throws on anything else.
         if (reader.Read())
         {
             return Reject(EventRejectionReason.InvalidJson, null, "Payload has content after the JSON object.");
