@@ -1,3 +1,0 @@
-namespace Billing.Core.Domain;
-
-internal static class Placeholder;
