@@ -66,8 +66,13 @@ internal static partial class ReferenceDataTables
         };
     }
 
-    internal static string Currency(CsvRow row, string column) =>
-        row.Text(column, 3, CurrencyCode(), "an ISO 4217 currency code such as USD");
+    internal static string Currency(CsvRow row, string column)
+    {
+        var code = row.Text(column, 3, CurrencyCode(), "an ISO 4217 currency code such as USD");
+        return Billing.Core.Domain.Currency.TryFromCode(code, out var currency) && currency != Billing.Core.Domain.Currency.None
+            ? code
+            : throw row.Error(column, $"'{code}' is not an ISO 4217 currency this service bills in");
+    }
 }
 
 internal sealed class TiersTable : IReferenceDataTable

@@ -96,6 +96,7 @@ public sealed class ImportTests
     [TestCase("accounts", "account_id,name,tier,currency,email,address,tax_rate,active\nacc_9001,Good,standard,USD,a@b.example,x,0.1,true\nacc_9002,Bad Tier,gold,USD,a@b.example,x,0.1,true\n", 3, "tier")]
     [TestCase("accounts", "account_id,name,tier,currency,email,address,tax_rate,active\nacc_9001,Percent Not Fraction,standard,USD,a@b.example,x,16,true\n", 2, "tax_rate")]
     [TestCase("accounts", "account_id,name,tier,currency,email,address,tax_rate,active\nacc_9001,Lower Currency,standard,usd,a@b.example,x,0.1,true\n", 2, "currency")]
+    [TestCase("accounts", "account_id,name,tier,currency,email,address,tax_rate,active\nacc_9001,Made Up Currency,standard,ABC,a@b.example,x,0.1,true\n", 2, "currency")]
     [TestCase("accounts", "account_id,name,tier,currency,email,address,tax_rate,active\nacc_9001,No Mail,standard,USD,not-an-email,x,0.1,true\n", 2, "email")]
     [TestCase("pricing", "tier,operator,currency,unit_price,charge_on,valid_from,valid_to\nlegacy,63902,USD,0.01,submitted,2026-01-01,\nlegacy,63903,USD,\"1,5\",submitted,2026-01-01,\n", 3, "unit_price")]
     [TestCase("pricing", "tier,operator,currency,unit_price,charge_on,valid_from,valid_to\nlegacy,63902,USD,0.0000001,submitted,2026-01-01,\n", 2, "unit_price")]
