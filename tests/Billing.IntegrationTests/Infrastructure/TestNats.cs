@@ -1,0 +1,79 @@
+using Billing.Core.Messaging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace Billing.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A fixture's own corner of the shared NATS server: its own subject prefix and stream and consumer names, so
+/// fixtures never see each other's messages. The streams are deleted at the end.
+/// </summary>
+public sealed class TestNats : IAsyncDisposable
+{
+    private TestNats(NatsOptions options, NatsConnection connection)
+    {
+        Options = options;
+        Connection = connection;
+        JetStream = new NatsJSContext(connection);
+    }
+
+    /// <summary>Options as a worker of this fixture is configured (bind them to <c>Nats:*</c>).</summary>
+    public NatsOptions Options { get; }
+
+    public NatsConnection Connection { get; }
+
+    public NatsJSContext JetStream { get; }
+
+    public static async Task<TestNats> CreateAsync(string fixture)
+    {
+        var server = await TestServers.NatsAsync();
+        var id = $"{new string(fixture.Where(char.IsAsciiLetterOrDigit).Take(20).ToArray())}{Guid.NewGuid().ToString("N")[..8]}";
+        var options = new NatsOptions
+        {
+            Url = server.Url,
+            SubjectPrefix = $"t{id}.",
+            EventsStream = $"T{id}_BILLING_EVENTS",
+            EventsConsumer = $"t{id}-billing-consumer",
+            InvoicesStream = $"T{id}_BILLING_INVOICES",
+        };
+        var connection = new NatsConnection(new NatsOpts { Url = server.Url, Name = $"tests-{id}" });
+        await connection.ConnectAsync();
+        return new TestNats(options, connection);
+    }
+
+    /// <summary>Creates the events stream and its durable consumer as <c>provision nats</c> wants them.</summary>
+    public async Task CreateEventsStreamAndConsumerAsync()
+    {
+        await JetStream.CreateOrUpdateStreamAsync(NatsTopology.EventsStream(Options));
+        await JetStream.CreateOrUpdateConsumerAsync(Options.EventsStream, NatsTopology.EventsConsumer(Options));
+    }
+
+    /// <summary>The subject a publisher uses for a contract subject such as <c>billing.events.sms.submitted</c>.</summary>
+    public string Subject(string contractSubject) => Options.SubjectPrefix + contractSubject;
+
+    /// <summary>The settings a worker or CLI of this fixture needs, as configuration keys.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> Configuration() =>
+    [
+        new("Nats:Url", Options.Url),
+        new("Nats:SubjectPrefix", Options.SubjectPrefix),
+        new("Nats:EventsStream", Options.EventsStream),
+        new("Nats:EventsConsumer", Options.EventsConsumer),
+        new("Nats:InvoicesStream", Options.InvoicesStream),
+    ];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var stream in new[] { Options.EventsStream, Options.InvoicesStream })
+        {
+            try
+            {
+                await JetStream.DeleteStreamAsync(stream);
+            }
+            catch (NatsJSApiException e) when (e.Error.Code == 404)
+            {
+                // Never created by this fixture.
+            }
+        }
+        await Connection.DisposeAsync();
+    }
+}
