@@ -37,6 +37,14 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
                 .MigrationsHistoryTable(MigrationsHistoryTable, Schema))
             .UseSnakeCaseNamingConvention();
 
+    /// <inheritdoc cref="Configure(DbContextOptionsBuilder, string)"/>
+    public static void Configure(DbContextOptionsBuilder options, Npgsql.NpgsqlDataSource dataSource) =>
+        options
+            .UseNpgsql(dataSource, npgsql => npgsql
+                .MigrationsAssembly(MigrationsAssembly)
+                .MigrationsHistoryTable(MigrationsHistoryTable, Schema))
+            .UseSnakeCaseNamingConvention();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

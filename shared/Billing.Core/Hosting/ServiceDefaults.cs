@@ -1,8 +1,12 @@
+using Billing.Core.Data;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 using Prometheus;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -34,6 +38,38 @@ public static class ServiceDefaults
         return builder;
     }
 
+    /// <summary>
+    /// Workers serve health and metrics on <c>Worker:HttpPort</c> (default 8081) unless ASPNETCORE_URLS or --urls say
+    /// otherwise.
+    /// </summary>
+    public static WebApplicationBuilder UseWorkerHttpPort(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            var port = builder.Configuration.GetValue("Worker:HttpPort", 8081);
+            builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
+        }
+        return builder;
+    }
+
+    /// <summary>The read-write database, as one pooled data source for Npgsql and EF Core alike.</summary>
+    public static IHostApplicationBuilder AddBillingDatabase(this IHostApplicationBuilder builder, string connectionName = "Billing",
+        Action<NpgsqlDataSourceBuilder>? configure = null)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException($"No database configured: set ConnectionStrings__{connectionName}.");
+        }
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString);
+        configure?.Invoke(dataSourceBuilder);
+        var dataSource = dataSourceBuilder.Build();
+        builder.Services.AddSingleton(dataSource);
+        builder.Services.AddDbContextFactory<BillingDbContext>(options => BillingDbContext.Configure(options, dataSource));
+        builder.Services.AddHealthChecks().AddCheck("database", new DatabaseHealthCheck(dataSource), tags: [ReadyTag]);
+        return builder;
+    }
+
     /// <summary><c>/healthz</c> (liveness: the process answers), <c>/readyz</c> (its dependencies answer) and <c>/metrics</c>.</summary>
     public static WebApplication MapBillingDefaultEndpoints(this WebApplication app)
     {
@@ -41,5 +77,23 @@ public static class ServiceDefaults
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         app.MapMetrics("/metrics");
         return app;
+    }
+}
+
+/// <summary>Ready when the database answers a trivial query.</summary>
+internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return HealthCheckResult.Unhealthy("the database does not answer", e);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using Billing.Core.Messaging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 
 namespace Billing.IntegrationTests.Infrastructure;
 
@@ -50,6 +51,47 @@ public sealed class TestNats : IAsyncDisposable
 
     /// <summary>The subject a publisher uses for a contract subject such as <c>billing.events.sms.submitted</c>.</summary>
     public string Subject(string contractSubject) => Options.SubjectPrefix + contractSubject;
+
+    /// <summary>Publishes an event as the contract says: on its subject, with <c>Nats-Msg-Id</c> = event id unless told otherwise.</summary>
+    public Task<PubAckResponse> PublishAsync(Billing.Core.Domain.BillingEvent billingEvent, string? messageId = null) =>
+        PublishRawAsync(billingEvent.ToSubject(), billingEvent.ToUtf8Json(), messageId ?? billingEvent.EventId.ToString());
+
+    /// <summary>Publishes any bytes on a contract subject (poison messages, too); a deduplicated publish is returned, not thrown.</summary>
+    public async Task<PubAckResponse> PublishRawAsync(string contractSubject, byte[] payload, string? messageId = null)
+    {
+        // A duplicate (same Nats-Msg-Id within the window) is not an error here: the caller may assert on ack.Duplicate.
+        var ack = await JetStream.PublishAsync(Subject(contractSubject), payload, opts: new NatsJSPubOpts { MsgId = messageId });
+        if (ack.Error is { } error)
+        {
+            throw new InvalidOperationException($"publish to {Subject(contractSubject)} failed: {error.Code} {error.Description}");
+        }
+        return ack;
+    }
+
+    public async Task<ConsumerInfo> ConsumerInfoAsync() =>
+        (await JetStream.GetConsumerAsync(Options.EventsStream, Options.EventsConsumer)).Info;
+
+    /// <summary>
+    /// Waits until the consumer has delivered every message of the stream and has none awaiting an ack: everything
+    /// published before the call has been answered (acked or terminated) by a worker.
+    /// </summary>
+    public async Task WaitUntilConsumerDrainedAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var info = await ConsumerInfoAsync();
+            if (info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0)
+            {
+                return;
+            }
+            if (deadline.IsCancellationRequested)
+            {
+                Assert.Fail($"consumer {Options.EventsConsumer} not drained after {timeout}: pending {info.NumPending}, ack pending {info.NumAckPending}, redelivered {info.NumRedelivered}");
+            }
+            await Task.Delay(50, CancellationToken.None);
+        }
+    }
 
     /// <summary>The settings a worker or CLI of this fixture needs, as configuration keys.</summary>
     public IEnumerable<KeyValuePair<string, string?>> Configuration() =>
