@@ -2,6 +2,7 @@ using System.CommandLine;
 using Billing.Core.Data;
 using Billing.Migrations.Import;
 using Billing.Migrations.Preflight;
+using Billing.Migrations.Rerating;
 using Billing.Migrations.Schema;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -44,9 +45,23 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
         var kind = new Argument<string>("kind") { Description = "tiers, operators, accounts, pricing or operator-costs" };
         kind.AcceptOnlyFromAmong("tiers", "operators", "accounts", "pricing", "operator-costs");
         var file = new Argument<FileInfo>("file") { Description = "The CSV file (UTF-8, header row, ISO dates in UTC, '.' decimal point)." };
-        var import = new Command("import", "Import one reference-data CSV file in one transaction.") { kind, file };
-        import.SetAction((result, ct) => ImportAsync(ReferenceDataImporter.ParseKind(result.GetValue(kind)!), result.GetValue(file)!, ct));
+        var rerateAfterImport = new Option<bool>("--rerate") { Description = "After the import, price the events still unrated (as `rerate` does)." };
+        var import = new Command("import", "Import one reference-data CSV file in one transaction.") { kind, file, rerateAfterImport };
+        import.SetAction((result, ct) => ImportAsync(
+            ReferenceDataImporter.ParseKind(result.GetValue(kind)!), result.GetValue(file)!, result.GetValue(rerateAfterImport), ct));
         root.Subcommands.Add(import);
+
+        var from = new Option<DateOnly?>("--from") { Description = "First UTC day of the events to re-rate (YYYY-MM-DD)." };
+        var to = new Option<DateOnly?>("--to") { Description = "UTC day after the last one to re-rate (YYYY-MM-DD, exclusive)." };
+        var account = new Option<string?>("--account") { Description = "Only this account's events." };
+        var includeRated = new Option<bool>("--include-rated") { Description = "Also re-price rated events of periods not yet invoiced." };
+        var rerate = new Command("rerate", "Price unrated events whose rule or account now exists, correcting the summaries.")
+        {
+            from, to, account, includeRated,
+        };
+        rerate.SetAction((result, ct) => RerateAsync(new RerateScope(
+            ToInstant(result.GetValue(from)), ToInstant(result.GetValue(to)), result.GetValue(account), result.GetValue(includeRated)), ct));
+        root.Subcommands.Add(rerate);
 
         var preflight = new Command("preflight", "Check every pre-launch item; print PASS/FAIL per item; exit 1 on any FAIL.");
         preflight.SetAction((_, ct) => WithDatabase(db => PreflightAsync(db, ct)));
@@ -103,7 +118,7 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
         return Ok;
     }
 
-    private async Task<int> ImportAsync(ReferenceDataKind kind, FileInfo file, CancellationToken cancellationToken)
+    private async Task<int> ImportAsync(ReferenceDataKind kind, FileInfo file, bool rerate, CancellationToken cancellationToken)
     {
         if (ConnectionString is null)
         {
@@ -118,7 +133,7 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
         {
             var result = await new ReferenceDataImporter(dataSource).ImportAsync(kind, file.FullName, cancellationToken);
             output.WriteLine($"{file.Name}: {result.Rows} row(s): {result.Inserted} inserted, {result.Updated} updated, {result.Unchanged} unchanged");
-            return Ok;
+            return rerate ? await RerateAsync(dataSource, new RerateScope(null, null, null, IncludeRated: false), cancellationToken) : Ok;
         }
         catch (CsvImportException e)
         {
@@ -126,6 +141,33 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
             return Failed;
         }
     }
+
+    private async Task<int> RerateAsync(RerateScope scope, CancellationToken cancellationToken)
+    {
+        if (ConnectionString is null)
+        {
+            return MissingConnectionString();
+        }
+        if (scope.From >= scope.To)
+        {
+            return Usage("--from must be before --to");
+        }
+        await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
+        return await RerateAsync(dataSource, scope, cancellationToken);
+    }
+
+    private async Task<int> RerateAsync(NpgsqlDataSource dataSource, RerateScope scope, CancellationToken cancellationToken)
+    {
+        var result = await new Rerater(dataSource, time).RerateAsync(scope, cancellationToken);
+        var unrated = result.StillUnrated.Count == 0
+            ? "none still unrated"
+            : "still unrated: " + string.Join(", ", result.StillUnrated.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Value} {r.Key}"));
+        output.WriteLine($"rerate: {result.Examined} event(s) examined, {result.Rated} newly rated, {result.Repriced} re-priced; {unrated}");
+        return Ok;
+    }
+
+    private static DateTimeOffset? ToInstant(DateOnly? day) =>
+        day is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
 
     private async Task<int> PreflightAsync(BillingDbContext db, CancellationToken cancellationToken)
     {

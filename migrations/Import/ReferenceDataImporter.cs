@@ -1,4 +1,5 @@
 using System.Text;
+using Billing.Core.Data;
 using Npgsql;
 
 namespace Billing.Migrations.Import;
@@ -32,9 +33,6 @@ internal enum RowOutcome
 /// </summary>
 internal sealed class ReferenceDataImporter(NpgsqlDataSource dataSource)
 {
-    /// <summary>Serialises imports (and later re-rating) so two operators cannot interleave reference-data changes.</summary>
-    private const long ImportLockKey = 0x42494C4C494D5054; // "BILLIMPT"
-
     public static ReferenceDataKind ParseKind(string kind) => kind switch
     {
         "tiers" => ReferenceDataKind.Tiers,
@@ -55,7 +53,7 @@ internal sealed class ReferenceDataImporter(NpgsqlDataSource dataSource)
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
         {
-            lockCommand.Parameters.AddWithValue("key", ImportLockKey);
+            lockCommand.Parameters.AddWithValue("key", AdvisoryLocks.ReferenceData);
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -31,11 +31,9 @@ public sealed record InsertedGroup(string Type, string Status, string? UnratedRe
 /// </summary>
 public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
-    private const string EventColumns = """
-        event_id, occurred_at, type, account_id, message_id, operator, country, segments, stream_sequence, received_at,
-        status, unrated_reason, tier, currency, pricing_rule_id, unit_price, billable, amount,
-        operator_cost_id, unit_cost, cost, cost_currency, rated_at
-        """;
+    private const string EventColumns =
+        "event_id, occurred_at, type, account_id, message_id, operator, country, segments, stream_sequence, received_at, "
+        + StoredRating.Columns;
 
     // The staging table lives as long as the physical connection (the data source keeps session state on return to the
     // pool), and ON COMMIT DELETE ROWS empties it after every batch.
@@ -147,7 +145,6 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
         foreach (var row in rows)
         {
             var e = row.Event;
-            var r = row.Rating;
             await importer.StartRowAsync(cancellationToken);
             await importer.WriteAsync(e.EventId, NpgsqlDbType.Uuid, cancellationToken);
             await importer.WriteAsync(e.OccurredAt, NpgsqlDbType.TimestampTz, cancellationToken);
@@ -159,36 +156,10 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
             await importer.WriteAsync((short)e.Segments, NpgsqlDbType.Smallint, cancellationToken);
             await importer.WriteAsync(row.StreamSequence, NpgsqlDbType.Bigint, cancellationToken);
             await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
-            await importer.WriteAsync(r.IsRated ? "rated" : "unrated", NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(importer, r.UnratedReason switch
-            {
-                null => null,
-                UnratedReason.PricingNotFound => "pricing_not_found",
-                UnratedReason.AccountNotFound => "account_not_found",
-                var other => throw new ArgumentOutOfRangeException(nameof(rows), other, "unknown unrated reason"),
-            }, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(importer, r.Tier, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(importer, r.Currency, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(importer, r.RuleId, NpgsqlDbType.Bigint, cancellationToken);
-            await WriteNullableAsync(importer, r.UnitPrice, NpgsqlDbType.Numeric, cancellationToken);
-            await importer.WriteAsync(r.Billable, NpgsqlDbType.Boolean, cancellationToken);
-            await WriteNullableAsync(importer, r.Amount, NpgsqlDbType.Numeric, cancellationToken);
-            await WriteNullableAsync(importer, r.CostId, NpgsqlDbType.Bigint, cancellationToken);
-            await WriteNullableAsync(importer, r.UnitCost, NpgsqlDbType.Numeric, cancellationToken);
-            await WriteNullableAsync(importer, r.CostAmount, NpgsqlDbType.Numeric, cancellationToken);
-            await WriteNullableAsync(importer, r.CostCurrency, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(importer, r.IsRated ? now : (DateTimeOffset?)null, NpgsqlDbType.TimestampTz, cancellationToken);
+            await StoredRating.WriteAsync(importer, row.Rating, now, cancellationToken);
         }
         await importer.CompleteAsync(cancellationToken);
     }
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : class =>
-        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, type, cancellationToken);
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : struct =>
-        value is { } v ? importer.WriteAsync(v, type, cancellationToken) : importer.WriteNullAsync(cancellationToken);
 
     /// <summary>Inserts dead letters not stored before; returns the reason codes of those it stored.</summary>
     private static async Task<IReadOnlyList<string>> InsertDeadLettersAsync(

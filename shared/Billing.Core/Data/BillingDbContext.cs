@@ -1,5 +1,8 @@
 using Billing.Core.Data.Entities;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure;
 
 namespace Billing.Core.Data;
 
@@ -31,19 +34,18 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
 
     /// <summary>Applies the Npgsql provider, the migrations assembly and the naming convention the schema uses.</summary>
     public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
-        options
-            .UseNpgsql(connectionString, npgsql => npgsql
-                .MigrationsAssembly(MigrationsAssembly)
-                .MigrationsHistoryTable(MigrationsHistoryTable, Schema))
-            .UseSnakeCaseNamingConvention();
+        options.UseNpgsql(connectionString, UseBillingSchema).UseSnakeCaseNamingConvention();
 
     /// <inheritdoc cref="Configure(DbContextOptionsBuilder, string)"/>
-    public static void Configure(DbContextOptionsBuilder options, Npgsql.NpgsqlDataSource dataSource) =>
-        options
-            .UseNpgsql(dataSource, npgsql => npgsql
-                .MigrationsAssembly(MigrationsAssembly)
-                .MigrationsHistoryTable(MigrationsHistoryTable, Schema))
-            .UseSnakeCaseNamingConvention();
+    public static void Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
+        options.UseNpgsql(dataSource, UseBillingSchema).UseSnakeCaseNamingConvention();
+
+    /// <summary>Works on an open connection (and its transaction) that the caller owns.</summary>
+    public static void Configure(DbContextOptionsBuilder options, DbConnection connection) =>
+        options.UseNpgsql(connection, UseBillingSchema).UseSnakeCaseNamingConvention();
+
+    private static void UseBillingSchema(NpgsqlDbContextOptionsBuilder npgsql) =>
+        npgsql.MigrationsAssembly(MigrationsAssembly).MigrationsHistoryTable(MigrationsHistoryTable, Schema);
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

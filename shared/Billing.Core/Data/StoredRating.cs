@@ -1,0 +1,72 @@
+using Billing.Core.Domain;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Billing.Core.Data;
+
+/// <summary>
+/// The rating columns of a <c>billing_events</c> row (status through rated_at), as written by the ingest worker and
+/// re-written by <c>rerate</c>: one place that maps a <see cref="RatingResult"/> to them.
+/// </summary>
+public sealed record StoredRating(
+    string Status, string? UnratedReason, string? Tier, string? Currency, long? RuleId, decimal? UnitPrice, bool Billable,
+    decimal? Amount, long? CostId, decimal? UnitCost, decimal? Cost, string? CostCurrency)
+{
+    /// <summary>The columns, in the order <see cref="WriteAsync"/> writes and <see cref="Read"/> reads them.</summary>
+    public const string Columns = """
+        status, unrated_reason, tier, currency, pricing_rule_id, unit_price, billable, amount,
+        operator_cost_id, unit_cost, cost, cost_currency, rated_at
+        """;
+
+    public static string ReasonCode(UnratedReason reason) => reason switch
+    {
+        Domain.UnratedReason.PricingNotFound => "pricing_not_found",
+        Domain.UnratedReason.AccountNotFound => "account_not_found",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown unrated reason"),
+    };
+
+    public static StoredRating From(RatingResult rating) => new(
+        rating.IsRated ? "rated" : "unrated",
+        rating.UnratedReason is { } reason ? ReasonCode(reason) : null,
+        rating.Tier, rating.Currency, rating.RuleId, rating.UnitPrice, rating.Billable, rating.Amount,
+        rating.CostId, rating.UnitCost, rating.CostAmount, rating.CostCurrency);
+
+    /// <summary>Reads the columns (but rated_at) starting at <paramref name="first"/>.</summary>
+    public static StoredRating Read(NpgsqlDataReader reader, int first)
+    {
+        T? Value<T>(int i) where T : struct => reader.IsDBNull(first + i) ? null : reader.GetFieldValue<T>(first + i);
+        string? Text(int i) => reader.IsDBNull(first + i) ? null : reader.GetString(first + i);
+        return new StoredRating(reader.GetString(first), Text(1), Text(2), Text(3), Value<long>(4), Value<decimal>(5),
+            reader.GetBoolean(first + 6), Value<decimal>(7), Value<long>(8), Value<decimal>(9), Value<decimal>(10), Text(11));
+    }
+
+    /// <summary>True when storing <paramref name="rating"/> would change the row (numbers compared by value).</summary>
+    public bool Differs(RatingResult rating) => From(rating) != this;
+
+    /// <summary>Writes the columns of <paramref name="rating"/> to a binary COPY row; rated_at is <paramref name="now"/> when rated.</summary>
+    public static async Task WriteAsync(NpgsqlBinaryImporter importer, RatingResult rating, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var stored = From(rating);
+        await importer.WriteAsync(stored.Status, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, stored.UnratedReason, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, stored.Tier, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, stored.Currency, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, stored.RuleId, NpgsqlDbType.Bigint, cancellationToken);
+        await WriteAsync(importer, stored.UnitPrice, NpgsqlDbType.Numeric, cancellationToken);
+        await importer.WriteAsync(stored.Billable, NpgsqlDbType.Boolean, cancellationToken);
+        await WriteAsync(importer, stored.Amount, NpgsqlDbType.Numeric, cancellationToken);
+        await WriteAsync(importer, stored.CostId, NpgsqlDbType.Bigint, cancellationToken);
+        await WriteAsync(importer, stored.UnitCost, NpgsqlDbType.Numeric, cancellationToken);
+        await WriteAsync(importer, stored.Cost, NpgsqlDbType.Numeric, cancellationToken);
+        await WriteAsync(importer, stored.CostCurrency, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, rating.IsRated ? now : (DateTimeOffset?)null, NpgsqlDbType.TimestampTz, cancellationToken);
+    }
+
+    private static Task WriteAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : class =>
+        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, type, cancellationToken);
+
+    private static Task WriteAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : struct =>
+        value is { } v ? importer.WriteAsync(v, type, cancellationToken) : importer.WriteNullAsync(cancellationToken);
+}
