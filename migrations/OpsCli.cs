@@ -186,7 +186,7 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
 
     private async Task<int> PreflightAsync(BillingDbContext db, CancellationToken cancellationToken)
     {
-        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), time).RunAsync(cancellationToken);
+        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), configuration, time).RunAsync(cancellationToken);
         foreach (var result in results)
         {
             output.WriteLine(result);
