@@ -153,7 +153,7 @@ public sealed class ProvisionNatsTests
     }
 
     [Test]
-    public async Task Subjects_replicas_and_several_consumer_settings_are_each_reported()
+    public async Task Subjects_discard_duplicate_window_and_consumer_limits_are_each_reported_and_corrected()
     {
         await using var nats = await TestNats.CreateAsync("provision_drift_many");
         var options = nats.Options;
