@@ -2,10 +2,13 @@ using System.CommandLine;
 using Billing.Core.Data;
 using Billing.Migrations.Import;
 using Billing.Migrations.Preflight;
+using Billing.Migrations.Provisioning;
 using Billing.Migrations.Rerating;
 using Billing.Migrations.Schema;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 using Npgsql;
 
 namespace Billing.Migrations;
@@ -62,6 +65,10 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
         rerate.SetAction((result, ct) => RerateAsync(new RerateScope(
             ToInstant(result.GetValue(from)), ToInstant(result.GetValue(to)), result.GetValue(account), result.GetValue(includeRated)), ct));
         root.Subcommands.Add(rerate);
+        var provisionNats = new Command("nats", "Create or update the JetStream streams and the durable consumer; report and correct drift.");
+        provisionNats.SetAction((_, ct) => ProvisionNatsAsync(ct));
+        var provision = new Command("provision", "Create or update what the service needs outside its database (idempotent).") { provisionNats };
+        root.Subcommands.Add(provision);
 
         var preflight = new Command("preflight", "Check every pre-launch item; print PASS/FAIL per item; exit 1 on any FAIL.");
         preflight.SetAction((_, ct) => WithDatabase(db => PreflightAsync(db, ct)));
@@ -169,9 +176,58 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
     private static DateTimeOffset? ToInstant(DateOnly? day) =>
         day is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
 
+    private async Task<int> ProvisionNatsAsync(CancellationToken cancellationToken)
+    {
+        var settings = NatsSettings.From(configuration);
+        if (settings.Problem is not null)
+        {
+            return Usage($"cannot provision NATS: {settings.Problem}");
+        }
+        var failed = 0;
+        try
+        {
+            await using var connection = await NatsProvisioner.ConnectAsync(settings.Options);
+            var provisioner = new NatsProvisioner(new NatsJSContext(connection), settings.Options);
+            await foreach (var result in provisioner.ProvisionAsync(cancellationToken))
+            {
+                foreach (var difference in result.Differences)
+                {
+                    output.WriteLine($"{result.Object}: {difference}");
+                }
+                switch (result.Outcome)
+                {
+                    case NatsProvisionOutcome.Created:
+                        output.WriteLine($"{result.Object}: created");
+                        break;
+                    case NatsProvisionOutcome.Updated:
+                        output.WriteLine($"{result.Object}: updated");
+                        break;
+                    case NatsProvisionOutcome.UpToDate:
+                        output.WriteLine($"{result.Object}: up to date");
+                        break;
+                    default:
+                        error.WriteLine($"{result.Object}: {result.Problem}");
+                        failed++;
+                        break;
+                }
+            }
+        }
+        catch (NatsException e)
+        {
+            error.WriteLine($"provision nats failed: {NatsProvisioner.DescribeFailure(settings.Options, e)}");
+            return Failed;
+        }
+        if (failed > 0)
+        {
+            error.WriteLine($"provision nats failed: {failed} object(s) not as wanted");
+            return Failed;
+        }
+        return Ok;
+    }
+
     private async Task<int> PreflightAsync(BillingDbContext db, CancellationToken cancellationToken)
     {
-        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), time).RunAsync(cancellationToken);
+        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), configuration, time).RunAsync(cancellationToken);
         foreach (var result in results)
         {
             output.WriteLine(result);

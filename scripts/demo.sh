@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on local real servers. Installs what is missing, starts PostgreSQL, NATS (JetStream) and
-# Ceph RGW (S3), migrates the billing schema, imports the sample reference data, shows preflight catching the
-# sample's deliberate pricing gap, fills the gap and shows preflight passing. Idempotent: run it as often as you like.
+# Ceph RGW (S3), migrates the billing schema, provisions the NATS streams and consumer, imports the sample reference
+# data, shows preflight catching the sample's deliberate pricing gap, fills the gap and shows preflight passing.
+# Idempotent: run it as often as you like.
 set -euo pipefail
 ROOT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT_DIR"
@@ -21,6 +22,9 @@ ops() { dotnet "$ROOT_DIR/migrations/bin/Release/net10.0/billing-ops.dll" "$@"; 
 
 step "billing-ops migrate"
 ops migrate
+
+step "billing-ops provision nats"
+ops provision nats
 
 step "billing-ops import (sample reference data)"
 ops import tiers sample/tiers.csv

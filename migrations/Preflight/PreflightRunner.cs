@@ -1,6 +1,10 @@
 using Billing.Core.Data;
+using Billing.Migrations.Provisioning;
 using Billing.Migrations.Schema;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 
 namespace Billing.Migrations.Preflight;
 
@@ -14,7 +18,7 @@ internal sealed record PreflightResult(string Item, bool Passed, string Detail)
 /// Makes the pre-launch checklist (seed section 2) executable: every item is checked and reported, and a failed item
 /// never stops the others from being checked.
 /// </summary>
-internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrator, TimeProvider time)
+internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrator, IConfiguration configuration, TimeProvider time)
 {
     /// <summary>How many gaps a FAIL line lists before it summarises the rest.</summary>
     private const int MaxListed = 25;
@@ -22,6 +26,14 @@ internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrat
     public async Task<IReadOnlyList<PreflightResult>> RunAsync(CancellationToken cancellationToken)
     {
         var results = new List<PreflightResult>();
+        await CheckDatabaseAsync(results, cancellationToken);
+        results.AddRange(await CheckNatsAsync(cancellationToken));
+        return results;
+    }
+
+    /// <summary>The database items; those that need the schema are reported unchecked when it is not current.</summary>
+    private async Task CheckDatabaseAsync(List<PreflightResult> results, CancellationToken cancellationToken)
+    {
         SchemaState schema;
         try
         {
@@ -30,7 +42,7 @@ internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrat
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
         {
             results.Add(new PreflightResult("database reachable", false, e.Message));
-            return results;
+            return;
         }
         results.Add(new PreflightResult("database reachable", true, db.Database.GetDbConnection().DataSource));
         results.Add(CheckSchema(schema));
@@ -40,7 +52,7 @@ internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrat
         {
             results.Add(new PreflightResult("pricing rules cover active tiers x active operators", false, "not checked: schema not current"));
             results.Add(new PreflightResult("operator costs cover active operators", false, "not checked: schema not current"));
-            return results;
+            return;
         }
 
         var pricingGaps = await ReferenceDataCoverage.FindPricingGapsAsync(db, now, cancellationToken);
@@ -59,7 +71,47 @@ internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrat
             costGaps.Count == 0
                 ? $"every active operator has a cost valid at {now:O}"
                 : $"{costGaps.Count} operator(s) without a cost at {now:O}: " + List(costGaps.Select(g => $"{g.Operator} ({g.Name})"))));
-        return results;
+    }
+
+    /// <summary>The JetStream objects, compared with the wanted configuration as <c>provision nats</c> compares them.</summary>
+    private async Task<IReadOnlyList<PreflightResult>> CheckNatsAsync(CancellationToken cancellationToken)
+    {
+        var settings = NatsSettings.From(configuration);
+        var options = settings.Options;
+        var eventsItem = $"NATS stream {options.EventsStream} and consumer {options.EventsConsumer} as wanted";
+        var invoicesItem = $"NATS stream {options.InvoicesStream} as wanted";
+        if (settings.Problem is not null)
+        {
+            return [new(eventsItem, false, settings.Problem), new(invoicesItem, false, settings.Problem)];
+        }
+
+        try
+        {
+            await using var connection = await NatsProvisioner.ConnectAsync(options);
+            var provisioner = new NatsProvisioner(new NatsJSContext(connection), options);
+            var url = NatsProvisioner.Redacted(options.Url);
+            return
+            [
+                CheckNatsObjects(eventsItem, url, await provisioner.InspectEventsAsync(cancellationToken)),
+                CheckNatsObjects(invoicesItem, url, [await provisioner.InspectInvoicesAsync(cancellationToken)]),
+            ];
+        }
+        catch (NatsException e)
+        {
+            var problem = NatsProvisioner.DescribeFailure(options, e);
+            return [new(eventsItem, false, problem), new(invoicesItem, false, problem)];
+        }
+    }
+
+    private static PreflightResult CheckNatsObjects(string item, string url, IReadOnlyList<NatsObjectState> states)
+    {
+        if (states.All(s => s.IsAsWanted))
+        {
+            return new(item, true, $"checked at {url}, every setting as wanted");
+        }
+        var problems = states.Where(s => !s.IsAsWanted)
+            .Select(s => s.Exists ? $"{s.Object}: {string.Join(", ", s.Differences)}" : $"{s.Object} missing");
+        return new(item, false, $"{string.Join("; ", problems)}; run billing-ops provision nats");
     }
 
     private static PreflightResult CheckSchema(SchemaState schema)

@@ -7,6 +7,9 @@ namespace Billing.IntegrationTests.Infrastructure;
 /// <summary>The outcome of one <c>billing-ops</c> invocation.</summary>
 public sealed record OpsResult(int ExitCode, string Output, string Error)
 {
+    /// <summary>Standard output line by line, for asserting on whole lines.</summary>
+    public IReadOnlyList<string> OutputLines => Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     public override string ToString() => $"exit {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
 }
 
@@ -19,16 +22,25 @@ public static class Ops
     public static Task<OpsResult> RunAsync(TestDatabase database, params string[] args) =>
         RunAsync(database.ConnectionString, args);
 
-    public static async Task<OpsResult> RunAsync(string connectionString, params string[] args)
+    public static Task<OpsResult> RunAsync(string connectionString, params string[] args) =>
+        RunAsync(Settings(connectionString), args);
+
+    /// <summary>Runs against a test database and a fixture's own NATS streams.</summary>
+    public static Task<OpsResult> RunAsync(TestDatabase database, TestNats nats, params string[] args) =>
+        RunAsync(Settings(database.ConnectionString).Concat(nats.Configuration()), args);
+
+    /// <summary>Runs with exactly these configuration keys (<c>Nats:Url</c>, ...), as the environment would give them.</summary>
+    public static async Task<OpsResult> RunAsync(IEnumerable<KeyValuePair<string, string?>> settings, params string[] args)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Billing"] = connectionString })
-            .Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         using var output = new StringWriter();
         using var error = new StringWriter();
         var exitCode = await new OpsCli(configuration, output, error, new FakeTimeProvider(Now)).RunAsync(args, CancellationToken.None);
         return new OpsResult(exitCode, output.ToString(), error.ToString());
     }
+
+    private static IEnumerable<KeyValuePair<string, string?>> Settings(string connectionString) =>
+        [new("ConnectionStrings:Billing", connectionString)];
 
     public static string Sample(string file) => RepositoryRoot.Combine("sample", file);
 

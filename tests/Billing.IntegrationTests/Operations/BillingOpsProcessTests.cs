@@ -7,7 +7,14 @@ namespace Billing.IntegrationTests.Operations;
 [Parallelizable(ParallelScope.All)]
 public sealed class BillingOpsProcessTests
 {
-    private static async Task<OpsResult> RunProcessAsync(string? connectionString, params string[] args)
+    private static Task<OpsResult> RunProcessAsync(string? connectionString, params string[] args) =>
+        RunProcessAsync(connectionString, nats: null, args);
+
+    /// <summary>
+    /// Runs the program with the database and (when given) a fixture's NATS streams as environment variables, and none
+    /// of the billing variables the test runner's own environment may hold.
+    /// </summary>
+    private static async Task<OpsResult> RunProcessAsync(string? connectionString, TestNats? nats, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -20,10 +27,18 @@ public sealed class BillingOpsProcessTests
         {
             start.ArgumentList.Add(arg);
         }
+        foreach (var inherited in start.Environment.Keys.Where(k => k.StartsWith("Nats__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(inherited);
+        }
         start.Environment.Remove("ConnectionStrings__Billing");
         if (connectionString is not null)
         {
             start.Environment["ConnectionStrings__Billing"] = connectionString;
+        }
+        foreach (var (key, value) in nats?.Configuration() ?? [])
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -33,19 +48,23 @@ public sealed class BillingOpsProcessTests
     }
 
     [Test]
-    public async Task Migrate_then_import_then_preflight_through_environment_variables()
+    public async Task Migrate_then_import_then_provision_then_preflight_through_environment_variables()
     {
         await using var database = await TestDatabase.CreateEmptyAsync("ops_process");
+        await using var nats = await TestNats.CreateAsync("ops_process");
 
         var migrate = await RunProcessAsync(database.ConnectionString, "migrate");
         var import = await RunProcessAsync(database.ConnectionString, "import", "tiers", Ops.Sample("tiers.csv"));
-        var preflight = await RunProcessAsync(database.ConnectionString, "preflight");
+        var provision = await RunProcessAsync(connectionString: null, nats, "provision", "nats");
+        var preflight = await RunProcessAsync(database.ConnectionString, nats, "preflight");
 
         Assert.That(migrate.ExitCode, Is.Zero, migrate.ToString());
         Assert.That(import.Output, Does.Contain("tiers.csv: 4 row(s): 4 inserted"), import.ToString());
-        // Active tiers but no operators: nothing to cover yet, so every item passes.
+        Assert.That(provision.ExitCode, Is.Zero, provision.ToString());
+        Assert.That(provision.Output, Does.Contain($"stream {nats.Options.EventsStream}: created"));
+        // Active tiers but no operators: nothing to cover yet, so every item passes, the two NATS items included.
         Assert.That(preflight.ExitCode, Is.Zero, preflight.ToString());
-        Assert.That(preflight.Output, Does.Contain("preflight passed: 4 item(s)"));
+        Assert.That(preflight.Output, Does.Contain("preflight passed: 6 item(s)"));
     }
 
     [Test]

@@ -1,4 +1,6 @@
+using Billing.Core.Messaging;
 using Billing.IntegrationTests.Infrastructure;
+using NATS.Client.JetStream;
 
 namespace Billing.IntegrationTests.Operations;
 
@@ -10,9 +12,12 @@ public sealed class PreflightTests
     public async Task Preflight_reports_the_sample_datas_deliberate_pricing_gap_and_passes_once_it_is_filled()
     {
         await using var database = await TestDatabase.CreateMigratedAsync("preflight_gap");
+        await using var nats = await TestNats.CreateAsync("preflight_gap");
         await Ops.ImportSampleAsync(database);
+        var provision = await Ops.RunAsync(nats.Configuration(), "provision", "nats");
+        Assert.That(provision.ExitCode, Is.Zero, provision.ToString());
 
-        var before = await Ops.RunAsync(database, "preflight");
+        var before = await Ops.RunAsync(database, nats, "preflight");
 
         Assert.That(before.ExitCode, Is.EqualTo(1), before.ToString());
         Assert.That(before.Output, Does.Contain("PASS  billing schema migrations applied"));
@@ -25,10 +30,73 @@ public sealed class PreflightTests
         var fill = await Ops.RunAsync(database, "import", "pricing", Ops.Sample("pricing-gap-fill.csv"));
         Assert.That(fill.ExitCode, Is.Zero, fill.ToString());
 
-        var after = await Ops.RunAsync(database, "preflight");
+        var after = await Ops.RunAsync(database, nats, "preflight");
         Assert.That(after.ExitCode, Is.Zero, after.ToString());
         Assert.That(after.Output, Does.Not.Contain("FAIL"));
         Assert.That(after.Output, Does.Contain("PASS  pricing rules cover active tiers x active operators"));
+        Assert.That(after.Output, Does.Contain("preflight passed: 6 item(s)"));
+    }
+
+    [Test]
+    public async Task Preflight_reports_missing_then_drifted_NATS_objects_and_passes_once_they_are_provisioned()
+    {
+        await using var database = await TestDatabase.CreateMigratedAsync("preflight_nats");
+        await using var nats = await TestNats.CreateAsync("preflight_nats");
+        var (stream, consumer, invoices) = (nats.Options.EventsStream, nats.Options.EventsConsumer, nats.Options.InvoicesStream);
+
+        var missing = await Ops.RunAsync(database, nats, "preflight");
+
+        Assert.That(missing.ExitCode, Is.EqualTo(1), missing.ToString());
+        Assert.That(missing.OutputLines, Does.Contain(
+            $"FAIL  NATS stream {stream} and consumer {consumer} as wanted: stream {stream} missing; consumer {consumer} missing; run billing-ops provision nats"));
+        Assert.That(missing.OutputLines, Does.Contain($"FAIL  NATS stream {invoices} as wanted: stream {invoices} missing; run billing-ops provision nats"));
+        // An empty reference-data set has nothing to cover: only the NATS items fail.
+        Assert.That(missing.Output, Does.Contain("preflight FAILED: 2 of 6 item(s)"));
+
+        await nats.JetStream.CreateStreamAsync(NatsTopology.EventsStream(nats.Options) with { MaxAge = TimeSpan.FromDays(1) });
+        await nats.JetStream.CreateConsumerAsync(stream, NatsTopology.EventsConsumer(nats.Options) with { AckWait = TimeSpan.FromSeconds(10) });
+
+        var drifted = await Ops.RunAsync(database, nats, "preflight");
+
+        Assert.That(drifted.ExitCode, Is.EqualTo(1), drifted.ToString());
+        Assert.That(drifted.OutputLines, Does.Contain(
+            $"FAIL  NATS stream {stream} and consumer {consumer} as wanted: stream {stream}: max_age 1.00:00:00 -> 7.00:00:00; " +
+            $"consumer {consumer}: ack_wait 00:00:10 -> 00:00:30; run billing-ops provision nats"));
+
+        var provision = await Ops.RunAsync(nats.Configuration(), "provision", "nats");
+        Assert.That(provision.ExitCode, Is.Zero, provision.ToString());
+        var after = await Ops.RunAsync(database, nats, "preflight");
+
+        Assert.That(after.ExitCode, Is.Zero, after.ToString());
+        Assert.That(after.OutputLines, Does.Contain($"PASS  NATS stream {stream} and consumer {consumer} as wanted: checked at {nats.Options.Url}, every setting as wanted")
+            .And.Contain($"PASS  NATS stream {invoices} as wanted: checked at {nats.Options.Url}, every setting as wanted"));
+        Assert.That(after.Output, Does.Contain("preflight passed: 6 item(s)"));
+    }
+
+    [Test]
+    public async Task Preflight_without_Nats_Url_fails_the_NATS_items_saying_what_to_set()
+    {
+        await using var database = await TestDatabase.CreateMigratedAsync("preflight_no_nats");
+
+        var result = await Ops.RunAsync(database, "preflight");
+
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.OutputLines, Does.Contain("FAIL  NATS stream BILLING_EVENTS and consumer billing-consumer as wanted: not configured: set Nats__Url")
+            .And.Contain("FAIL  NATS stream BILLING_INVOICES as wanted: not configured: set Nats__Url"));
+        Assert.That(result.Output, Does.Contain("PASS  billing schema migrations applied"));
+    }
+
+    [Test]
+    public async Task Preflight_fails_the_NATS_items_naming_the_url_when_NATS_is_unreachable()
+    {
+        await using var database = await TestDatabase.CreateMigratedAsync("preflight_nats_down");
+
+        var result = await Ops.RunAsync([new("ConnectionStrings:Billing", database.ConnectionString), new("Nats:Url", "nats://127.0.0.1:1")], "preflight");
+
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.Output, Does.Contain("FAIL  NATS stream BILLING_EVENTS and consumer billing-consumer as wanted: cannot reach NATS at nats://127.0.0.1:1")
+            .And.Contain("FAIL  NATS stream BILLING_INVOICES as wanted: cannot reach NATS at nats://127.0.0.1:1"));
+        Assert.That(result.Output, Does.Contain("PASS  database reachable"));
     }
 
     [Test]
@@ -68,5 +136,7 @@ public sealed class PreflightTests
 
         Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
         Assert.That(result.Output, Does.Contain("FAIL  database reachable"));
+        Assert.That(result.Output, Does.Contain("FAIL  NATS stream BILLING_EVENTS and consumer billing-consumer as wanted: not configured"),
+            "the NATS items do not depend on the database and are still checked");
     }
 }
