@@ -42,11 +42,19 @@ public sealed class TestNats : IAsyncDisposable
         return new TestNats(options, connection);
     }
 
-    /// <summary>Creates the events stream and its durable consumer as <c>provision nats</c> wants them.</summary>
-    public async Task CreateEventsStreamAndConsumerAsync()
+    /// <summary>
+    /// Creates the events stream and its durable consumer as <c>provision nats</c> wants them; a test that kills workers
+    /// may shorten the AckWait so that their unacked messages come back sooner.
+    /// </summary>
+    public async Task CreateEventsStreamAndConsumerAsync(TimeSpan? ackWait = null)
     {
         await JetStream.CreateOrUpdateStreamAsync(NatsTopology.EventsStream(Options));
-        await JetStream.CreateOrUpdateConsumerAsync(Options.EventsStream, NatsTopology.EventsConsumer(Options));
+        var consumer = NatsTopology.EventsConsumer(Options);
+        if (ackWait is { } wait)
+        {
+            consumer.AckWait = wait;
+        }
+        await JetStream.CreateOrUpdateConsumerAsync(Options.EventsStream, consumer);
     }
 
     /// <summary>The subject a publisher uses for a contract subject such as <c>billing.events.sms.submitted</c>.</summary>

@@ -36,6 +36,10 @@ public static partial class TestServers
 
     public static Task<PostgresServer> PostgresAsync() => PostgresServer.Value;
 
+    /// <summary>True when PostgreSQL comes from <c>scripts/local-servers.sh</c> (neither environment variables nor Docker).</summary>
+    public static bool UsesLocalScript =>
+        string.IsNullOrEmpty(Environment.GetEnvironmentVariable("BILLING_TEST_PG_ADMIN")) && !UseDocker.Value;
+
     public static Task<NatsServer> NatsAsync() => NatsServer.Value;
 
     public static Task<S3Server> S3Async() => S3Server.Value;
