@@ -8,6 +8,7 @@
 # Everything binds to 127.0.0.1 and lives under BILLING_LOCAL_DIR (default <repo>/.local, git-ignored).
 # Ports: BILLING_PG_PORT (55432), BILLING_NATS_PORT (54222), BILLING_NATS_HTTP_PORT (58222),
 # BILLING_S3_PORT (57480), BILLING_CEPH_MON_PORT (56789), BILLING_CEPH_PORT_MIN/MAX (56800-56900).
+# BILLING_PG_DURABLE=1 keeps fsync and friends on (benchmarks); the default turns them off for speed.
 # Also: BILLING_S3_KMS_KEY_ID (billing-local-key), BILLING_S3_BUCKET (ghasi-invoices),
 # BILLING_START_TIMEOUT (120 s per server).
 # Progress goes to stderr; stdout carries only the export lines (`env`, and the end of `start`).
@@ -37,7 +38,7 @@ ALL_SERVERS=(pg nats s3)
 
 say() { printf '[local-servers] %s\n' "$*" >&2; }
 die() { printf '[local-servers] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # Elapsed seconds (one decimal) since a $EPOCHREALTIME value; integer maths, locale-proof.
 since() {
@@ -164,6 +165,16 @@ pg_prepare_home() {
   install -d -o postgres -g postgres -m 700 "$(pg_home)"
 }
 
+# BILLING_PG_DURABLE=1 keeps PostgreSQL's crash-safe defaults (benchmarks measure with them); otherwise speed wins.
+pg_durability_settings() {
+  if [[ ${BILLING_PG_DURABLE:-0} == 1 ]]; then
+    printf '# Durable defaults (BILLING_PG_DURABLE=1): fsync, synchronous_commit and full_page_writes stay on.\n'
+  else
+    printf '%s\n' "# LOCAL/TEST ONLY: no crash safety, for speed. Never use these settings for data you want to keep." \
+      "fsync = off" "synchronous_commit = off" "full_page_writes = off"
+  fi
+}
+
 pg_start() {
   local t0=$EPOCHREALTIME home data pid sock exists
   pg_prepare_home
@@ -188,10 +199,7 @@ port = $PG_PORT
 unix_socket_directories = '$sock'
 max_connections = 200          # test fixtures open many pools
 shared_buffers = 256MB
-# LOCAL/TEST ONLY: no crash safety, for speed. Never use these settings for data you want to keep.
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+$(pg_durability_settings)
 EOF
   chown postgres:postgres "$data/billing-local.conf"
   spawn "$home/pg_ctl.log" runuser -u postgres -- "$PG_BIN/pg_ctl" start -w -t "$TIMEOUT" -D "$data" \

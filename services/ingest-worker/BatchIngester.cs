@@ -98,6 +98,14 @@ public sealed partial class BatchIngester
         }
 
         _state.ReportWriteSucceeded();
+        var committed = _time.GetUtcNow();
+        foreach (var message in messages)
+        {
+            if (message.Metadata is { } metadata)
+            {
+                _metrics.PublishToCommit.Observe(Math.Max((committed - metadata.Timestamp).TotalSeconds, 0));
+            }
+        }
         Record(batch, result);
         _metrics.BatchDuration.Observe(_time.GetElapsedTime(started).TotalSeconds);
         _metrics.BatchSize.Observe(messages.Count);

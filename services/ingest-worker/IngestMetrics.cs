@@ -44,6 +44,14 @@ public sealed class IngestMetrics(IMetricFactory factory)
         "billing_ingest_ack_duration_seconds", "Time to send the acks of one committed batch.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
 
+    public Summary PublishToCommit { get; } = factory.CreateSummary(
+        "billing_ingest_publish_to_commit_seconds",
+        "From the stream's receipt of a message to the commit that stored it (the ingest lag), over the last 10 minutes.",
+        new SummaryConfiguration
+        {
+            Objectives = [new QuantileEpsilonPair(0.5, 0.01), new QuantileEpsilonPair(0.9, 0.01), new QuantileEpsilonPair(0.99, 0.001)],
+        });
+
     public Gauge ConsumerPending { get; } = factory.CreateGauge(
         "billing_consumer_pending_messages", "Messages in the stream not yet delivered to the consumer (from the consumer info).");
 
