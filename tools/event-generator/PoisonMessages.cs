@@ -20,7 +20,7 @@ internal static class PoisonMessages
         switch (reason)
         {
             case EventRejectionReason.InvalidJson:
-                return Poison(subject, InvalidJson(payload.ToUtf8Json(), random));
+                return Poison(subject, InvalidJson(payload, random));
             case EventRejectionReason.UnsupportedSchemaVersion:
                 return Broken(subject, payload with { SchemaVersion = Pick(random, 0, 2, 99) });
             case EventRejectionReason.MissingField:
@@ -46,14 +46,18 @@ internal static class PoisonMessages
             Publication.Poison(onSubject, template.EventId.ToString("D"), bytes, reason);
     }
 
-    private static byte[] InvalidJson(byte[] json, Random random) => random.Next(5) switch
+    private static byte[] InvalidJson(BillingEventPayload payload, Random random)
     {
-        0 => json[..(json.Length / 2)],                                     // cut off in transit
-        1 => [.. "["u8, .. json, .. "]"u8],                                 // an array, not an object
-        2 => [0xFF, 0xFE, .. json],                                         // a UTF-16 byte order mark: not UTF-8
-        3 => [.. json[..^1], .. ",\"segments\":1}"u8],                      // a field twice
-        _ => [.. Encoding.UTF8.GetBytes("accountId=acc_1001&segments=1")],  // a form post, not JSON
-    };
+        var json = payload.ToUtf8Json();
+        return random.Next(5) switch
+        {
+            0 => json[..(json.Length / 2)],                 // cut off in transit
+            1 => [.. "["u8, .. json, .. "]"u8],             // an array, not an object
+            2 => [0xFF, 0xFE, .. json],                     // a UTF-16 byte order mark: not UTF-8
+            3 => [.. json[..^1], .. ",\"segments\":1}"u8],  // a field twice
+            _ => Encoding.UTF8.GetBytes($"eventId={payload.EventId}&accountId={payload.AccountId}&segments={payload.Segments}"), // a form post
+        };
+    }
 
     private static BillingEventPayload MissingField(BillingEventPayload payload, Random random) => random.Next(10) switch
     {
