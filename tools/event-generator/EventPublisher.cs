@@ -210,12 +210,16 @@ public sealed class EventPublisher
             {
                 var ack = await _jetStream.PublishAsync(
                     subject, publication.Payload, opts: new NatsJSPubOpts { MsgId = publication.MsgId }, cancellationToken: stop.Token);
-                ack.EnsureSuccess();
-                Interlocked.Increment(ref _acked);
+                // EnsureSuccess would throw for a duplicate, which here is an outcome to count, not an error.
                 if (ack.Duplicate)
                 {
                     Interlocked.Increment(ref _deduplicated);
                 }
+                else
+                {
+                    ack.EnsureSuccess();
+                }
+                Interlocked.Increment(ref _acked);
             }
             catch (Exception e)
             {
