@@ -85,12 +85,14 @@ public sealed class PublishRateLimiterTests
         var time = new FakeTimeProvider(Start);
         var limiter = new PublishRateLimiter(50_000, time); // 20 µs apart; the driver's clock moves in 1 ms steps
 
-        var granted = GrantTimes(limiter, time, 5_000);
+        var granted = GrantTimes(limiter, time, 10_000);
 
-        // The first 500 (the default burst, 10 ms worth) at once, the other 4,500 at 50,000/s: 90 ms.
-        Assert.That(limiter.Burst, Is.EqualTo(500));
-        Assert.That(granted[^1], Is.EqualTo(TimeSpan.FromMilliseconds(90)).Within(TimeSpan.FromMilliseconds(1)));
-        Assert.That(granted.CountBy(t => t).Select(c => c.Value), Is.All.LessThanOrEqualTo(limiter.Burst + 50), "never more than a step's worth plus the burst at once");
+        // The first 2,500 (the default burst, 50 ms worth) at once, the other 7,500 at 50,000/s: 150 ms.
+        Assert.That(limiter.Burst, Is.EqualTo(2_500));
+        Assert.That(granted[^1], Is.EqualTo(TimeSpan.FromMilliseconds(150)).Within(TimeSpan.FromMilliseconds(1)));
+        var perStep = granted.CountBy(t => t).ToDictionary();
+        Assert.That(perStep[TimeSpan.Zero], Is.EqualTo(2_500 + 49), "and those due within the first millisecond, which no timer can wait for");
+        Assert.That(perStep.Where(s => s.Key > TimeSpan.Zero).Select(s => s.Value), Is.All.LessThanOrEqualTo(50), "then a millisecond's worth at each step");
     }
 
     [Test]
