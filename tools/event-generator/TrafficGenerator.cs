@@ -40,6 +40,7 @@ public static class TrafficGenerator
     /// <summary>
     /// The publications of the plan, lazily (a run of millions never holds them all): exactly
     /// <see cref="TrafficPlan.Events"/> distinct valid events, plus the duplicates, redeliveries and poison asked for.
+    /// Each enumeration starts afresh and gives the same publications.
     /// </summary>
     /// <exception cref="ArgumentException">The plan is not valid (thrown at once, not on enumeration).</exception>
     public static IEnumerable<Publication> Generate(TrafficPlan plan)
@@ -50,7 +51,14 @@ public static class TrafficGenerator
         {
             throw new ArgumentException($"Account {clash} exists, but the generator uses it as an unknown account.", nameof(plan));
         }
-        return new Run(plan).Publications();
+        return new Traffic(plan);
+    }
+
+    private sealed class Traffic(TrafficPlan plan) : IEnumerable<Publication>
+    {
+        public IEnumerator<Publication> GetEnumerator() => new Run(plan).Publications().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>One pass over a plan; all state of the random streams lives here.</summary>

@@ -50,6 +50,17 @@ public sealed class TrafficGeneratorTests
     }
 
     [Test]
+    public void Enumerating_the_traffic_again_gives_the_same_publications()
+    {
+        var traffic = TrafficGenerator.Generate(CleanPlan with { Events = 1_000 });
+
+        var first = Wire(traffic);
+        var second = Wire(traffic);
+
+        Assert.That(second, Is.EqualTo(first));
+    }
+
+    [Test]
     public void Another_seed_gives_other_events()
     {
         var other = Generate(FaultyPlan with { Seed = 43 });
