@@ -110,6 +110,7 @@ public sealed class EventPublisher
         _jetStream = jetStream;
         _options = options;
         _time = time;
+        _started = time.GetTimestamp();
     }
 
     /// <summary>The counters of the current (or last) run; safe to read from another thread, e.g. a progress timer.</summary>

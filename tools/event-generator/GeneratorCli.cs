@@ -13,7 +13,7 @@ namespace Billing.EventGenerator;
 /// <c>Nats__Url</c> and <c>Nats__SubjectPrefix</c>. Exit codes: 0 done, 1 NATS unreachable, no stream for the subjects,
 /// or a publish failed, 2 bad usage.
 /// </summary>
-public sealed class GeneratorCli(IConfiguration configuration, TextWriter output, TextWriter error, TimeProvider time)
+internal sealed class GeneratorCli(IConfiguration configuration, TextWriter output, TextWriter error, TimeProvider time)
 {
     public const int Ok = 0;
     public const int Failed = 1;
@@ -21,6 +21,8 @@ public sealed class GeneratorCli(IConfiguration configuration, TextWriter output
 
     /// <summary>How often a run prints its progress.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
+
+    private RootCommand? _root;
 
     private readonly Option<int> _count = new("--count") { Description = "Distinct valid events to publish (faulty copies and poison come on top).", Required = true };
     private readonly Option<double?> _rate = new("--rate") { Description = "Target publishes per second; default: as fast as the server acks." };
@@ -38,6 +40,22 @@ public sealed class GeneratorCli(IConfiguration configuration, TextWriter output
     private readonly Option<int> _inFlight = new("--in-flight") { Description = "Publishes awaiting their ack at once.", DefaultValueFactory = _ => 512 };
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        _root ??= BuildCommand();
+        var parsed = _root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync($"event-generator: {parseError.Message}");
+            }
+            await error.WriteLineAsync("event-generator: see --help");
+            return BadUsage;
+        }
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+    }
+
+    private RootCommand BuildCommand()
     {
         var root = new RootCommand("event-generator: publishes realistic SMS billing events to NATS JetStream (Nats__Url, Nats__SubjectPrefix).")
         {
@@ -65,17 +83,7 @@ public sealed class GeneratorCli(IConfiguration configuration, TextWriter output
             });
         }
 
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (var parseError in parsed.Errors)
-            {
-                await error.WriteLineAsync($"event-generator: {parseError.Message}");
-            }
-            await error.WriteLineAsync("event-generator: see --help");
-            return BadUsage;
-        }
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+        return root;
     }
 
     private async Task<int> PublishAsync(ParseResult args, CancellationToken cancellationToken)

@@ -40,6 +40,7 @@ public enum EventOrigin
 /// <param name="Event">The valid event; null for <see cref="PublicationKind.Poison"/>.</param>
 /// <param name="Origin">How the event is expected to be rated; <see cref="EventOrigin.Regular"/> for poison.</param>
 /// <param name="PoisonReason">The rejection the consumer must record; null unless poison.</param>
+/// <remarks>Record equality compares <paramref name="Payload"/> by reference; compare the bytes to compare what goes on the wire.</remarks>
 public sealed record Publication(
     PublicationKind Kind,
     string Subject,
