@@ -37,6 +37,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<RatingCatalogCache>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RatingCatalogCache>());
         builder.Services.AddHostedService<IngestWorker>();
+        builder.Services.AddHostedService<MaxDeliveriesWatcher>();
         builder.Services.AddHealthChecks()
             .AddCheck<IngestLivenessCheck>("ingest-loop", tags: [ServiceDefaults.LiveTag])
             .AddCheck<IngestReadinessCheck>("ingest-consumer", tags: [ServiceDefaults.ReadyTag]);

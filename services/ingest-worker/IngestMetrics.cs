@@ -29,6 +29,9 @@ public sealed class IngestMetrics(IMetricFactory factory)
     public Counter DeadLettered { get; } = factory.CreateCounter(
         "billing_events_dead_lettered_total", "Messages stored in the dead-letter table and terminated.", ["reason"]);
 
+    public Counter MaxDeliveriesExceeded { get; } = factory.CreateCounter(
+        "billing_max_deliveries_exceeded_total", "Messages JetStream stopped delivering after MaxDeliver attempts (dead-lettered for replay).");
+
     public Counter WriteFailures { get; } = factory.CreateCounter(
         "billing_ingest_write_failures_total", "Batches whose write failed: transient (retried, then Nak) or rejected (isolated).", ["kind"]);
 
