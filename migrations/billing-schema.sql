@@ -531,3 +531,49 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261123231315_InvoiceDocumentsAndAdjustments') THEN
+    ALTER TABLE billing.outbox_messages ADD invoice_id uuid;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261123231315_InvoiceDocumentsAndAdjustments') THEN
+    ALTER TABLE billing.invoices ADD document jsonb NOT NULL DEFAULT '{}';
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261123231315_InvoiceDocumentsAndAdjustments') THEN
+    ALTER TABLE billing.invoice_lines ADD adjusted_period_start date;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261123231315_InvoiceDocumentsAndAdjustments') THEN
+    CREATE INDEX ix_outbox_messages_invoice_id ON billing.outbox_messages (invoice_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261123231315_InvoiceDocumentsAndAdjustments') THEN
+    ALTER TABLE billing.invoice_lines ADD CONSTRAINT ck_invoice_lines_adjusted_period CHECK ((kind = 'adjustment') = (adjusted_period_start IS NOT NULL));
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261123231315_InvoiceDocumentsAndAdjustments') THEN
+    INSERT INTO billing.__ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123231315_InvoiceDocumentsAndAdjustments', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -363,6 +363,11 @@ namespace Billing.Migrations.Migrations
                         .HasColumnName("currency")
                         .IsFixedLength();
 
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("document");
+
                     b.Property<DateOnly>("DueDate")
                         .HasColumnType("date")
                         .HasColumnName("due_date");
@@ -470,6 +475,10 @@ namespace Billing.Migrations.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
+                    b.Property<DateOnly?>("AdjustedPeriodStart")
+                        .HasColumnType("date")
+                        .HasColumnName("adjusted_period_start");
+
                     b.Property<decimal>("Amount")
                         .HasPrecision(20, 6)
                         .HasColumnType("numeric(20,6)")
@@ -518,6 +527,8 @@ namespace Billing.Migrations.Migrations
 
                     b.ToTable("invoice_lines", "billing", t =>
                         {
+                            t.HasCheckConstraint("ck_invoice_lines_adjusted_period", "(kind = 'adjustment') = (adjusted_period_start IS NOT NULL)");
+
                             t.HasCheckConstraint("ck_invoice_lines_kind", "kind IN ('usage', 'adjustment')");
                         });
                 });
@@ -697,6 +708,10 @@ namespace Billing.Migrations.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("InvoiceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("invoice_id");
+
                     b.Property<string>("LastError")
                         .HasColumnType("text")
                         .HasColumnName("last_error");
@@ -728,6 +743,9 @@ namespace Billing.Migrations.Migrations
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_outbox_messages_unsent")
                         .HasFilter("sent_at IS NULL");
+
+                    b.HasIndex("InvoiceId")
+                        .HasDatabaseName("ix_outbox_messages_invoice_id");
 
                     b.ToTable("outbox_messages", "billing");
                 });

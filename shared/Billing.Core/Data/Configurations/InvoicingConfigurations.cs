@@ -43,6 +43,7 @@ internal sealed class InvoiceConfiguration : IEntityTypeConfiguration<Invoice>
         builder.Property(i => i.PdfBucket).HasMaxLength(63);
         builder.Property(i => i.PdfKey).HasMaxLength(512);
         builder.Property(i => i.PdfSha256).HasMaxLength(64).IsFixedLength();
+        builder.Property(i => i.Document).HasColumnType("jsonb");
         builder.HasOne<Account>().WithMany().HasForeignKey(i => i.AccountId)
             .HasConstraintName("fk_invoices_account").OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<InvoiceRun>().WithMany().HasForeignKey(i => i.InvoiceRunId)
@@ -57,7 +58,11 @@ internal sealed class InvoiceLineConfiguration : IEntityTypeConfiguration<Invoic
     public void Configure(EntityTypeBuilder<InvoiceLine> builder)
     {
         builder.ToTable("invoice_lines", t =>
-            t.HasCheckConstraint("ck_invoice_lines_kind", "kind IN ('usage', 'adjustment')"));
+        {
+            t.HasCheckConstraint("ck_invoice_lines_kind", "kind IN ('usage', 'adjustment')");
+            t.HasCheckConstraint("ck_invoice_lines_adjusted_period",
+                "(kind = 'adjustment') = (adjusted_period_start IS NOT NULL)");
+        });
         builder.HasKey(l => l.Id);
         builder.Property(l => l.Id).UseIdentityAlwaysColumn();
         builder.HasIndex(l => new { l.InvoiceId, l.LineNo }).IsUnique().HasDatabaseName("ux_invoice_lines_invoice_line_no");
@@ -90,5 +95,6 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         builder.Property(m => m.MessageId).HasMaxLength(128);
         builder.Property(m => m.Payload).HasColumnType("jsonb");
         builder.HasIndex(m => m.CreatedAt).HasFilter("sent_at IS NULL").HasDatabaseName("ix_outbox_messages_unsent");
+        builder.HasIndex(m => m.InvoiceId).HasDatabaseName("ix_outbox_messages_invoice_id");
     }
 }

@@ -41,6 +41,13 @@ public sealed class Invoice
     public string? PdfKey { get; set; }
     public string? PdfSha256 { get; set; }
     public Guid InvoiceRunId { get; set; }
+
+    /// <summary>
+    /// JSON snapshot of what the PDF shows besides the lines (supplier, bill-to, notes) as it was at issue, so a rerun
+    /// renders the same document whatever the configuration or the account says by then.
+    /// </summary>
+    public required string Document { get; set; }
+
     public List<InvoiceLine> Lines { get; set; } = [];
 }
 
@@ -57,6 +64,9 @@ public sealed class InvoiceLine
     public long Quantity { get; set; }
     public decimal UnitPrice { get; set; }
     public decimal Amount { get; set; }
+
+    /// <summary>For an adjustment: the earlier period (first day of its month) whose usage it corrects.</summary>
+    public DateOnly? AdjustedPeriodStart { get; set; }
 }
 
 /// <summary>The last invoice number issued in a year; incremented in the issuing transaction, so numbers have no gaps.</summary>
@@ -74,6 +84,10 @@ public sealed class OutboxMessage
     /// <summary>Sent as the <c>Nats-Msg-Id</c> header, so JetStream drops a re-send.</summary>
     public required string MessageId { get; set; }
     public required string Payload { get; set; }
+
+    /// <summary>The invoice the message announces: it is published only once that invoice's PDF is stored.</summary>
+    public Guid? InvoiceId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
     public int Attempts { get; set; }
