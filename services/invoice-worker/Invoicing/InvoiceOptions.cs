@@ -1,0 +1,35 @@
+namespace Billing.InvoiceWorker.Invoicing;
+
+/// <summary>How invoices are made; bound from the <c>Invoicing</c> section.</summary>
+public sealed class InvoiceOptions
+{
+    public const string Section = "Invoicing";
+
+    /// <summary>Days from issue to due date.</summary>
+    public int PaymentTermsDays { get; set; } = 30;
+
+    /// <summary>Invoices rendered and uploaded at once.</summary>
+    public int Parallelism { get; set; } = 4;
+
+    /// <summary>Invoices numbered and inserted per transaction.</summary>
+    public int IssueBatchSize { get; set; } = 200;
+
+    /// <summary>How long a run waits for another run (holding the advisory lock) to finish.</summary>
+    public TimeSpan LockWait { get; set; } = TimeSpan.FromMinutes(30);
+
+    public SupplierOptions Supplier { get; set; } = new();
+}
+
+/// <summary>The invoicing company, as printed on every invoice.</summary>
+public sealed class SupplierOptions
+{
+    public string Name { get; set; } = "Ghasi Communications Ltd";
+
+    public List<string> AddressLines { get; set; } = [];
+
+    public string? TaxId { get; set; }
+
+    public string? Email { get; set; }
+
+    public string? PaymentDetails { get; set; }
+}
