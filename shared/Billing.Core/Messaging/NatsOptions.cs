@@ -29,6 +29,12 @@ public sealed class NatsOptions
     /// <summary>How long the stream remembers a <c>Nats-Msg-Id</c> to drop a republished copy.</summary>
     public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long the invoices stream remembers an invoice id: a rerun of a crashed invoice run within it that publishes an
+    /// announcement again (sent, but not yet marked sent) is dropped by the stream rather than delivered twice.
+    /// </summary>
+    public TimeSpan InvoicesDuplicateWindow { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How long the invoices stream keeps announcements for downstream consumers.</summary>
     public TimeSpan InvoicesMaxAge { get; set; } = TimeSpan.FromDays(90);
 

@@ -52,7 +52,7 @@ public static class NatsTopology
         Retention = StreamConfigRetention.Limits,
         Discard = StreamConfigDiscard.Old,
         MaxAge = options.InvoicesMaxAge,
-        DuplicateWindow = options.DuplicateWindow,
+        DuplicateWindow = options.InvoicesDuplicateWindow,
         NumReplicas = options.Replicas,
     };
 }
