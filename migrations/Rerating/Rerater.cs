@@ -158,33 +158,8 @@ internal sealed class Rerater(NpgsqlDataSource dataSource, TimeProvider time)
         NpgsqlConnection connection, NpgsqlTransaction transaction, List<(BillingEvent Event, RatingResult Rating)> changed,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using (var create = new NpgsqlCommand("""
-            CREATE TEMP TABLE IF NOT EXISTS rerate_staging (LIKE billing.billing_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
-            """, connection, transaction))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using (var importer = await connection.BeginBinaryImportAsync(
-            $"COPY pg_temp.rerate_staging (event_id, occurred_at, type, account_id, message_id, operator, country, segments, stream_sequence, received_at, {StoredRating.Columns}) FROM STDIN (FORMAT BINARY)",
-            cancellationToken))
-        {
-            foreach (var (e, r) in changed)
-            {
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(e.EventId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(e.OccurredAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                await importer.WriteAsync(e.Type.ToWireName(), NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.AccountId, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.Operator, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(e.Country, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync((short)e.Segments, NpgsqlDbType.Smallint, cancellationToken);
-                await importer.WriteAsync(0L, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
-                await StoredRating.WriteAsync(importer, r, now, cancellationToken);
-            }
-            await importer.CompleteAsync(cancellationToken);
-        }
+        await EventStaging.CreateAsync(connection, transaction, "rerate_staging", cancellationToken);
+        await EventStaging.CopyAsync(connection, "rerate_staging", changed.Select(c => new RatedEventRow(c.Event, c.Rating, 0)), now, cancellationToken);
         await using var apply = new NpgsqlCommand(ApplyChunk, connection, transaction);
         apply.Parameters.AddWithValue("now", now);
         await apply.ExecuteScalarAsync(cancellationToken);

@@ -1,7 +1,6 @@
 using Billing.Core.Data;
 using Billing.Core.Domain;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Billing.IngestWorker;
 
@@ -31,15 +30,11 @@ public sealed record InsertedGroup(string Type, string Status, string? UnratedRe
 /// </summary>
 public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
-    private const string EventColumns =
-        "event_id, occurred_at, type, account_id, message_id, operator, country, segments, stream_sequence, received_at, "
-        + StoredRating.Columns;
-
     // The staging table lives as long as the physical connection (the data source keeps session state on return to the
-    // pool), and ON COMMIT DELETE ROWS empties it after every batch.
-    private const string CreateStaging = """
-        CREATE TEMP TABLE IF NOT EXISTS ingest_staging (LIKE billing.billing_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
-        """;
+    // pool), and is emptied at every commit.
+    private const string Staging = "ingest_staging";
+
+    private const string EventColumns = EventStaging.Columns;
 
     private static readonly string StoreStatement = $"""
         WITH claimed AS (
@@ -85,11 +80,8 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
         var conflicts = new List<DeadLetterRow>();
         if (rows.Count > 0)
         {
-            await using (var create = new NpgsqlCommand(CreateStaging, connection, transaction))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken);
-            }
-            await CopyToStagingAsync(connection, rows, now, cancellationToken);
+            await EventStaging.CreateAsync(connection, transaction, Staging, cancellationToken);
+            await EventStaging.CopyAsync(connection, Staging, rows.Select(r => new RatedEventRow(r.Event, r.Rating, r.StreamSequence)), now, cancellationToken);
 
             var rowsById = rows.ToDictionary(r => r.Event.EventId);
             await using var store = new NpgsqlCommand(StoreStatement, connection, transaction);
@@ -136,29 +128,6 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
             "INSERT INTO billing.ingestion_start (id, first_enabled_at) VALUES (1, @now) ON CONFLICT (id) DO NOTHING");
         command.Parameters.AddWithValue("now", time.GetUtcNow());
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task CopyToStagingAsync(NpgsqlConnection connection, IReadOnlyList<IngestRow> rows, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var importer = await connection.BeginBinaryImportAsync(
-            $"COPY pg_temp.ingest_staging ({EventColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        foreach (var row in rows)
-        {
-            var e = row.Event;
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(e.EventId, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(e.OccurredAt, NpgsqlDbType.TimestampTz, cancellationToken);
-            await importer.WriteAsync(e.Type.ToWireName(), NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.AccountId, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.Operator, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.Country, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync((short)e.Segments, NpgsqlDbType.Smallint, cancellationToken);
-            await importer.WriteAsync(row.StreamSequence, NpgsqlDbType.Bigint, cancellationToken);
-            await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
-            await StoredRating.WriteAsync(importer, row.Rating, now, cancellationToken);
-        }
-        await importer.CompleteAsync(cancellationToken);
     }
 
     /// <summary>Inserts dead letters not stored before; returns the reason codes of those it stored.</summary>

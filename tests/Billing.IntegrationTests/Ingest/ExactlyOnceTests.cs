@@ -1,4 +1,3 @@
-using Billing.Core.Data;
 using Billing.Core.Domain;
 using Billing.IntegrationTests.Infrastructure;
 using Npgsql;
@@ -56,16 +55,7 @@ public sealed class ExactlyOnceTests
         Assert.That(stored, Has.Count.EqualTo(expected.Count), "one row per published event");
         Assert.That(stored.ToHashSet().SetEquals(expected), Is.True, "exactly the published events");
 
-        var mismatches = new List<string>();
-        await using (var command = dataSource.CreateCommand(UsageSummarySql.Mismatches))
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                mismatches.Add(reader.GetString(0));
-            }
-        }
-        Assert.That(mismatches, Is.Empty, "summaries equal the sums over their events");
+        Assert.That(await Summaries.MismatchesAsync(dataSource), Is.Empty, "summaries equal the sums over their events");
         await using var totals = dataSource.CreateCommand(
             "SELECT (SELECT sum(submitted_count + delivered_count + failed_count + expired_count) FROM billing.usage_summaries)::bigint");
         Assert.That(await totals.ExecuteScalarAsync(), Is.EqualTo((long)expected.Count), "every event counted once in the summaries");

@@ -1,4 +1,3 @@
-using Billing.Core.Data;
 using Billing.Core.Domain;
 using Billing.IntegrationTests.Infrastructure;
 
@@ -34,17 +33,8 @@ public sealed class IngestWorkerTests
     }
 
     [TearDown]
-    public async Task Summaries_equal_the_sums_over_their_events()
-    {
-        await using var command = _database.DataSource.CreateCommand(UsageSummarySql.Mismatches);
-        var mismatches = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            mismatches.Add(reader.GetString(0));
-        }
-        Assert.That(mismatches, Is.Empty, "usage_summaries must equal the sums over billing_events");
-    }
+    public async Task Summaries_equal_the_sums_over_their_events() =>
+        Assert.That(await Summaries.MismatchesAsync(_database.DataSource), Is.Empty, "usage_summaries must equal the sums over billing_events");
 
     private static BillingEvent Event(string account, string @operator, SmsEventType type = SmsEventType.Submitted,
         DateTimeOffset? at = null, int segments = 2) =>

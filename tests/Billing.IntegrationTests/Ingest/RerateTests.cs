@@ -1,4 +1,3 @@
-using Billing.Core.Data;
 using Billing.Core.Domain;
 using Billing.IntegrationTests.Infrastructure;
 
@@ -34,17 +33,7 @@ public sealed class RerateTests
             await Nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(30));
         }
 
-        public async Task<List<string>> SummaryMismatchesAsync()
-        {
-            await using var command = Database.DataSource.CreateCommand(UsageSummarySql.Mismatches);
-            var rows = new List<string>();
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                rows.Add(reader.GetString(0));
-            }
-            return rows;
-        }
+        public Task<List<string>> SummaryMismatchesAsync() => Summaries.MismatchesAsync(Database.DataSource);
 
         public async ValueTask DisposeAsync()
         {
