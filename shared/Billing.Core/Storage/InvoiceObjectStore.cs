@@ -142,6 +142,9 @@ public sealed partial class InvoiceObjectStore
             ServerSideEncryptionKeyManagementServiceKeyId = _options.KmsKeyId,
             ChecksumSHA256 = Convert.ToBase64String(hash),
             IfNoneMatch = "*",
+            // One signed body rather than aws-chunked: Ceph RGW 16 keeps "Content-Encoding: aws-chunked" on an object
+            // uploaded in chunks and serves it with every download. The PDF is in memory, so signing its hash costs nothing.
+            UseChunkEncoding = false,
         };
         request.Metadata[Sha256MetadataKey] = sha256;
         foreach (var (name, value) in metadata)
@@ -298,7 +301,7 @@ public sealed partial class InvoiceObjectStore
 }
 
 /// <summary>Compares KMS key references the way S3 reports them.</summary>
-internal static class KmsKeyIds
+public static class KmsKeyIds
 {
     /// <summary>
     /// True when <paramref name="reported"/> (what S3 says the object is encrypted with) is <paramref name="configured"/>:
