@@ -289,7 +289,7 @@ internal sealed class OpsCli(
 
     private async Task<int> PreflightAsync(BillingDbContext db, CancellationToken cancellationToken)
     {
-        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), configuration, time).RunAsync(cancellationToken);
+        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), configuration, time, s3Credentials).RunAsync(cancellationToken);
         foreach (var result in results)
         {
             output.WriteLine(result);
