@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Amazon.Runtime;
 using Billing.Core.Data;
+using Billing.Core.Storage;
 using Billing.Migrations.Import;
 using Billing.Migrations.Preflight;
 using Billing.Migrations.Provisioning;
@@ -17,7 +19,10 @@ namespace Billing.Migrations;
 /// <c>billing-ops</c>, the operations CLI: the pre-launch checklist made executable (SPEC sections 10 and 12).
 /// Exit codes: 0 done, 1 the operation failed or a check failed, 2 bad usage or configuration.
 /// </summary>
-internal sealed class OpsCli(IConfiguration configuration, TextWriter output, TextWriter error, TimeProvider time)
+/// <param name="s3Credentials">Null (as in production): the AWS SDK's default chain finds them (environment variables,
+/// the IRSA web identity, an instance role). Tests pass their server's keys.</param>
+internal sealed class OpsCli(
+    IConfiguration configuration, TextWriter output, TextWriter error, TimeProvider time, AWSCredentials? s3Credentials = null)
 {
     public const int Ok = 0;
     public const int Failed = 1;
@@ -67,7 +72,12 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
         root.Subcommands.Add(rerate);
         var provisionNats = new Command("nats", "Create or update the JetStream streams and the durable consumer; report and correct drift.");
         provisionNats.SetAction((_, ct) => ProvisionNatsAsync(ct));
-        var provision = new Command("provision", "Create or update what the service needs outside its database (idempotent).") { provisionNats };
+        var provisionS3 = new Command("s3", "Create the invoice bucket if missing, ask for SSE-KMS by default, set the retention lifecycle; report and correct drift.");
+        provisionS3.SetAction((_, ct) => ProvisionS3Async(ct));
+        var provision = new Command("provision", "Create or update what the service needs outside its database (idempotent).")
+        {
+            provisionNats, provisionS3,
+        };
         root.Subcommands.Add(provision);
 
         var preflight = new Command("preflight", "Check every pre-launch item; print PASS/FAIL per item; exit 1 on any FAIL.");
@@ -225,9 +235,61 @@ internal sealed class OpsCli(IConfiguration configuration, TextWriter output, Te
         return Ok;
     }
 
+    private async Task<int> ProvisionS3Async(CancellationToken cancellationToken)
+    {
+        var settings = S3Settings.From(configuration);
+        if (settings.Problem is not null)
+        {
+            return Usage($"cannot provision S3: {settings.Problem}");
+        }
+        var failed = 0;
+        try
+        {
+            using var s3 = S3ClientFactory.Create(settings.Options, s3Credentials);
+            var provisioner = new S3Provisioner(s3, settings.Options, time);
+            await foreach (var result in provisioner.ProvisionAsync(cancellationToken))
+            {
+                foreach (var difference in result.Differences)
+                {
+                    output.WriteLine($"{result.Object}: {difference}");
+                }
+                switch (result.Outcome)
+                {
+                    case S3ProvisionOutcome.Created:
+                        output.WriteLine($"{result.Object}: created");
+                        break;
+                    case S3ProvisionOutcome.Updated:
+                        output.WriteLine($"{result.Object}: updated");
+                        break;
+                    case S3ProvisionOutcome.UpToDate:
+                        output.WriteLine($"{result.Object}: up to date");
+                        break;
+                    case S3ProvisionOutcome.NotSupported:
+                        output.WriteLine($"{result.Object}: {result.Problem}");
+                        break;
+                    default:
+                        error.WriteLine($"{result.Object}: {result.Problem}");
+                        failed++;
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (S3Provisioner.IsS3Failure(e) && !cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine($"provision s3 failed: {S3Provisioner.DescribeFailure(settings.Options, e)}");
+            return Failed;
+        }
+        if (failed > 0)
+        {
+            error.WriteLine($"provision s3 failed: {failed} part(s) of bucket {settings.Options.Bucket} at {settings.Options.Endpoint} not as wanted");
+            return Failed;
+        }
+        return Ok;
+    }
+
     private async Task<int> PreflightAsync(BillingDbContext db, CancellationToken cancellationToken)
     {
-        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), configuration, time).RunAsync(cancellationToken);
+        var results = await new PreflightRunner(db, new SchemaMigrator(db, time), configuration, time, s3Credentials).RunAsync(cancellationToken);
         foreach (var result in results)
         {
             output.WriteLine(result);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on local real servers. Installs what is missing, starts PostgreSQL, NATS (JetStream) and
-# Ceph RGW (S3), migrates the billing schema, provisions the NATS streams and consumer, imports the sample reference
-# data, shows preflight catching the sample's deliberate pricing gap, fills the gap and shows preflight passing.
+# Ceph RGW (S3), migrates the billing schema, provisions the NATS streams and consumer and the S3 invoice bucket,
+# imports the sample reference data, shows preflight catching the sample's deliberate pricing gap, fills the gap and
+# shows preflight passing.
 # Idempotent: run it as often as you like.
 set -euo pipefail
 ROOT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -25,6 +26,9 @@ ops migrate
 
 step "billing-ops provision nats"
 ops provision nats
+
+step "billing-ops provision s3 (RGW has no bucket default encryption: every upload asks for SSE-KMS itself)"
+ops provision s3
 
 step "billing-ops import (sample reference data)"
 ops import tiers sample/tiers.csv

@@ -1,4 +1,6 @@
+using Amazon.Runtime;
 using Billing.Core.Data;
+using Billing.Core.Storage;
 using Billing.Migrations.Provisioning;
 using Billing.Migrations.Schema;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +20,9 @@ internal sealed record PreflightResult(string Item, bool Passed, string Detail)
 /// Makes the pre-launch checklist (seed section 2) executable: every item is checked and reported, and a failed item
 /// never stops the others from being checked.
 /// </summary>
-internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrator, IConfiguration configuration, TimeProvider time)
+/// <param name="s3Credentials">Null: the AWS SDK's default chain (see <see cref="OpsCli"/>).</param>
+internal sealed class PreflightRunner(
+    BillingDbContext db, SchemaMigrator migrator, IConfiguration configuration, TimeProvider time, AWSCredentials? s3Credentials = null)
 {
     /// <summary>How many gaps a FAIL line lists before it summarises the rest.</summary>
     private const int MaxListed = 25;
@@ -28,6 +32,7 @@ internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrat
         var results = new List<PreflightResult>();
         await CheckDatabaseAsync(results, cancellationToken);
         results.AddRange(await CheckNatsAsync(cancellationToken));
+        results.AddRange(await CheckS3Async(cancellationToken));
         return results;
     }
 
@@ -101,6 +106,65 @@ internal sealed class PreflightRunner(BillingDbContext db, SchemaMigrator migrat
             var problem = NatsProvisioner.DescribeFailure(options, e);
             return [new(eventsItem, false, problem), new(invoicesItem, false, problem)];
         }
+    }
+
+    /// <summary>
+    /// The bucket and its lifecycle, compared as <c>provision s3</c> compares them, and SSE-KMS proven with a probe object:
+    /// Ceph RGW cannot encrypt a bucket by default, so what matters is that an upload asking for SSE-KMS gets it.
+    /// </summary>
+    private async Task<IReadOnlyList<PreflightResult>> CheckS3Async(CancellationToken cancellationToken)
+    {
+        var settings = S3Settings.From(configuration);
+        var options = settings.Options;
+        var bucketItem = $"S3 bucket {options.Bucket}";
+        const string sseItem = "S3 SSE-KMS proven";
+        if (settings.Problem is not null)
+        {
+            return [new(bucketItem, false, settings.Problem), new(sseItem, false, settings.Problem)];
+        }
+
+        try
+        {
+            using var s3 = S3ClientFactory.Create(options, s3Credentials);
+            var provisioner = new S3Provisioner(s3, options, time);
+            var state = await provisioner.InspectBucketAsync(cancellationToken);
+            var bucket = CheckBucket(bucketItem, options, state);
+            if (!state.Exists)
+            {
+                return [bucket, new(sseItem, false, $"not checked: bucket {options.Bucket} missing")];
+            }
+            var (proven, detail) = await provisioner.ProveSseKmsAsync(cancellationToken);
+            return [bucket, new(sseItem, proven, detail)];
+        }
+        catch (Exception e) when (S3Provisioner.IsS3Failure(e) && !cancellationToken.IsCancellationRequested)
+        {
+            var problem = S3Provisioner.DescribeFailure(options, e);
+            return [new(bucketItem, false, problem), new(sseItem, false, problem)];
+        }
+    }
+
+    private static PreflightResult CheckBucket(string item, S3Options options, S3BucketState state)
+    {
+        const string provision = "run billing-ops provision s3";
+        if (!state.Exists)
+        {
+            return new(item, false, $"missing at {options.Endpoint}; {provision}");
+        }
+        if (state.IsAsWanted)
+        {
+            return new(item, true, $"exists, lifecycle expires invoices after {options.RetentionDays} days");
+        }
+        var problems = new List<string>();
+        if (!state.HasLifecycleRule)
+        {
+            problems.Add($"no lifecycle rule {S3Provisioner.LifecycleRuleId} (invoices would never expire); {provision}");
+        }
+        else if (state.Differences.Count > 0)
+        {
+            problems.Add($"lifecycle {S3Provisioner.LifecycleRuleId}: {string.Join(", ", state.Differences)}; {provision}");
+        }
+        problems.AddRange(state.Conflicts.Select(c => c.ToString()));
+        return new(item, false, $"exists, but {string.Join("; ", problems)}");
     }
 
     private static PreflightResult CheckNatsObjects(string item, string url, IReadOnlyList<NatsObjectState> states)

@@ -1,3 +1,4 @@
+using Amazon.Runtime;
 using Billing.Migrations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
@@ -29,13 +30,26 @@ public static class Ops
     public static Task<OpsResult> RunAsync(TestDatabase database, TestNats nats, params string[] args) =>
         RunAsync(Settings(database.ConnectionString).Concat(nats.Configuration()), args);
 
+    /// <summary>Runs against a test database, a fixture's own NATS streams and its own bucket.</summary>
+    public static Task<OpsResult> RunAsync(TestDatabase database, TestNats nats, TestS3 s3, params string[] args) =>
+        RunAsync(Settings(database.ConnectionString).Concat(nats.Configuration()).Concat(s3.Configuration()), s3.Credentials, args);
+
+    /// <summary>Runs against a fixture's own bucket only (<c>provision s3</c>).</summary>
+    public static Task<OpsResult> RunAsync(TestS3 s3, params string[] args) => RunAsync(s3.Configuration(), s3.Credentials, args);
+
     /// <summary>Runs with exactly these configuration keys (<c>Nats:Url</c>, ...), as the environment would give them.</summary>
-    public static async Task<OpsResult> RunAsync(IEnumerable<KeyValuePair<string, string?>> settings, params string[] args)
+    public static Task<OpsResult> RunAsync(IEnumerable<KeyValuePair<string, string?>> settings, params string[] args) =>
+        RunAsync(settings, s3Credentials: null, args);
+
+    /// <summary>As above, with the S3 server's keys (which operators' environments give the SDK's default chain).</summary>
+    public static async Task<OpsResult> RunAsync(
+        IEnumerable<KeyValuePair<string, string?>> settings, AWSCredentials? s3Credentials, params string[] args)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var exitCode = await new OpsCli(configuration, output, error, new FakeTimeProvider(Now)).RunAsync(args, CancellationToken.None);
+        var exitCode = await new OpsCli(configuration, output, error, new FakeTimeProvider(Now), s3Credentials)
+            .RunAsync(args, CancellationToken.None);
         return new OpsResult(exitCode, output.ToString(), error.ToString());
     }
 

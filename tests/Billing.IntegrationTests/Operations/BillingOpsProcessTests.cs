@@ -8,13 +8,14 @@ namespace Billing.IntegrationTests.Operations;
 public sealed class BillingOpsProcessTests
 {
     private static Task<OpsResult> RunProcessAsync(string? connectionString, params string[] args) =>
-        RunProcessAsync(connectionString, nats: null, args);
+        RunProcessAsync(connectionString, nats: null, s3: null, args);
 
     /// <summary>
-    /// Runs the program with the database and (when given) a fixture's NATS streams as environment variables, and none
-    /// of the billing variables the test runner's own environment may hold.
+    /// Runs the program with the database and (when given) a fixture's NATS streams and bucket as environment variables,
+    /// the S3 server's keys as the AWS SDK's own variables (its default chain finds them, as in production), and none of
+    /// the billing or AWS variables the test runner's own environment may hold.
     /// </summary>
-    private static async Task<OpsResult> RunProcessAsync(string? connectionString, TestNats? nats, params string[] args)
+    private static async Task<OpsResult> RunProcessAsync(string? connectionString, TestNats? nats, TestS3? s3, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -27,7 +28,8 @@ public sealed class BillingOpsProcessTests
         {
             start.ArgumentList.Add(arg);
         }
-        foreach (var inherited in start.Environment.Keys.Where(k => k.StartsWith("Nats__", StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var inherited in start.Environment.Keys.Where(k => k.StartsWith("Nats__", StringComparison.OrdinalIgnoreCase)
+                     || k.StartsWith("S3__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("AWS_", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             start.Environment.Remove(inherited);
         }
@@ -36,9 +38,15 @@ public sealed class BillingOpsProcessTests
         {
             start.Environment["ConnectionStrings__Billing"] = connectionString;
         }
-        foreach (var (key, value) in nats?.Configuration() ?? [])
+        foreach (var (key, value) in (nats?.Configuration() ?? []).Concat(s3?.Configuration() ?? []))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        if (s3 is not null)
+        {
+            var credentials = await s3.Credentials.GetCredentialsAsync();
+            start.Environment["AWS_ACCESS_KEY_ID"] = credentials.AccessKey;
+            start.Environment["AWS_SECRET_ACCESS_KEY"] = credentials.SecretKey;
         }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -52,19 +60,33 @@ public sealed class BillingOpsProcessTests
     {
         await using var database = await TestDatabase.CreateEmptyAsync("ops_process");
         await using var nats = await TestNats.CreateAsync("ops_process");
+        await using var s3 = await TestS3.CreateAsync("ops_process");
 
         var migrate = await RunProcessAsync(database.ConnectionString, "migrate");
         var import = await RunProcessAsync(database.ConnectionString, "import", "tiers", Ops.Sample("tiers.csv"));
-        var provision = await RunProcessAsync(connectionString: null, nats, "provision", "nats");
-        var preflight = await RunProcessAsync(database.ConnectionString, nats, "preflight");
+        var provision = await RunProcessAsync(connectionString: null, nats, s3: null, "provision", "nats");
+        var provisionS3 = await RunProcessAsync(connectionString: null, nats: null, s3, "provision", "s3");
+        var preflight = await RunProcessAsync(database.ConnectionString, nats, s3, "preflight");
 
         Assert.That(migrate.ExitCode, Is.Zero, migrate.ToString());
         Assert.That(import.Output, Does.Contain("tiers.csv: 4 row(s): 4 inserted"), import.ToString());
         Assert.That(provision.ExitCode, Is.Zero, provision.ToString());
         Assert.That(provision.Output, Does.Contain($"stream {nats.Options.EventsStream}: created"));
-        // Active tiers but no operators: nothing to cover yet, so every item passes, the two NATS items included.
+        Assert.That(provisionS3.ExitCode, Is.Zero, provisionS3.ToString());
+        Assert.That(provisionS3.Output, Does.Contain($"bucket {s3.Bucket}: created"));
+        // Active tiers but no operators: nothing to cover yet, so every item passes, the NATS and S3 items included.
         Assert.That(preflight.ExitCode, Is.Zero, preflight.ToString());
-        Assert.That(preflight.Output, Does.Contain("preflight passed: 6 item(s)"));
+        Assert.That(preflight.Output, Does.Contain($"PASS  S3 bucket {s3.Bucket}").And.Contain("PASS  S3 SSE-KMS proven"));
+        Assert.That(preflight.Output, Does.Contain("preflight passed: 8 item(s)"));
+    }
+
+    [Test]
+    public async Task Provision_s3_without_S3_KmsKeyId_is_a_configuration_error_that_names_the_variable()
+    {
+        var result = await RunProcessAsync(null, "provision", "s3");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.Contain("not configured: set S3__KmsKeyId"));
     }
 
     [Test]
