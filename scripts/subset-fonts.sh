@@ -23,11 +23,12 @@ ranges=(
     U+0100-017F            # Latin Extended-A: Central European, Baltic, Turkish (ğ ı İ ş), Maltese, ...
     U+018F,U+0259          # Ə ə (Azerbaijani)
     U+0192                 # ƒ
+    U+01A0-01A1,U+01AF-01B0 # Ơ ơ Ư ư (Vietnamese, with the marks below for the rest of its letters)
     U+0218-021B            # Ș ș Ț ț (Romanian comma below)
     U+02C6-02C7,U+02D8-02DD # spacing accents ˆ ˇ ˘ ˙ ˚ ˛ ˜ ˝
     # Combining marks: HarfBuzz decomposes a letter the font lacks (Vietnamese ệ, Yoruba ẹ́, ...) into a base letter
     # and these marks, which the font positions (GPOS mark/mkmk), and composes decomposed input where it can.
-    U+0300-0304,U+0306-0308,U+030A-030C,U+0323,U+0327-0328
+    U+0300-0304,U+0306-0309,U+030A-030C,U+031B,U+0323,U+0327-0328
     U+0370-03CE            # Greek (modern monotonic)
     U+0400-045F,U+0490-0491 # Cyrillic: Russian, Ukrainian (incl. Ґ ґ), Belarusian, Bulgarian, Serbian, Macedonian
     U+2000-2044            # General Punctuation: spaces, dashes, quotes, bullet, ellipsis, ‰, ‹ ›, ⁄

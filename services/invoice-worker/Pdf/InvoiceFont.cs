@@ -17,22 +17,21 @@ namespace Billing.InvoiceWorker.Pdf;
 /// </remarks>
 internal sealed class InvoiceFont
 {
-    // Ligatures off. DejaVu Sans ligates "ff", "fi", "ffi", "fl", and a ligature glyph has no character of its own in
-    // the subset, so text extraction, search and copy-and-paste lose the letters ("office" came back as "o ce").
-    // Kerning, mark positioning and the other default features stay on.
-    private static readonly Feature[] Features = [new(new Tag('l', 'i', 'g', 'a'), 0)];
-
+    // The font file, once, in native memory: Skia's typeface and HarfBuzz's blob both read it, so it must neither
+    // move nor be freed while either lives. (A blob from HarfBuzzSharp's Blob.FromStream, whose wrappers were disposed
+    // after the font was made, crashed shaping in GPOS after a few garbage collections.) It lives as long as the
+    // process, like this object.
+    private readonly SKData _fontFile;
     private readonly HbFont _shaper;
     private readonly int _unitsPerEm;
 
     private InvoiceFont(string resourceName)
     {
-        byte[] fontFile = ReadResource(resourceName);
-        using SKData data = SKData.CreateCopy(fontFile);
-        Typeface = SKTypeface.FromData(data)
+        _fontFile = SKData.CreateCopy(ReadResource(resourceName));
+        Typeface = SKTypeface.FromData(_fontFile)
             ?? throw new InvalidOperationException($"Skia cannot read the font resource {resourceName}.");
 
-        using var blob = Blob.FromStream(new MemoryStream(fontFile));
+        using var blob = new Blob(_fontFile.Data, checked((int)_fontFile.Size), MemoryMode.ReadOnly);
         blob.MakeImmutable();
         using var face = new Face(blob, 0);
         _unitsPerEm = face.UnitsPerEm;
@@ -70,7 +69,7 @@ internal sealed class InvoiceFont
         buffer.AddUtf8(utf8);
         // Script and direction from the text itself; the language stays unset (no locale-specific forms).
         buffer.GuessSegmentProperties();
-        _shaper.Shape(buffer, Features);
+        _shaper.Shape(buffer);
 
         ReadOnlySpan<GlyphInfo> infos = buffer.GetGlyphInfoSpan();
         ReadOnlySpan<GlyphPosition> positions = buffer.GetGlyphPositionSpan();
@@ -82,8 +81,9 @@ internal sealed class InvoiceFont
         for (int i = 0; i < infos.Length; i++)
         {
             glyphs[i] = checked((ushort)infos[i].Codepoint);
-            // Clusters are byte offsets into the UTF-8 text: Skia writes them to the PDF so that a reader maps every
-            // glyph back to its characters (/ActualText where one glyph is not one character).
+            // Clusters are byte offsets into the UTF-8 text. With them Skia maps every glyph back to its characters in
+            // the PDF, so text extraction, search and copy-and-paste work on ligatures too (DejaVu ligates "ffi",
+            // "fl", ...; without the clusters "office" read back as "o ce": the subset has no character for "ﬃ").
             clusters[i] = infos[i].Cluster;
             points[i] = new SKPoint(pen + (positions[i].XOffset * scale), -positions[i].YOffset * scale);
             pen += positions[i].XAdvance * scale;

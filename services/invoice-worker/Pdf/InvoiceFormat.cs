@@ -12,36 +12,23 @@ internal static class InvoiceFormat
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>An amount with exactly the currency's minor-unit decimals: <c>1,234.50</c>, <c>1,235</c> (JPY), <c>1.250</c> (KWD).</summary>
-    /// <exception cref="ArgumentException">The amount has more decimals than the currency's minor unit: showing it would round it.</exception>
-    public static string Amount(decimal amount, Currency currency, string what)
-    {
-        if (decimal.Round(amount, currency.MinorUnits) != amount)
-        {
-            throw new ArgumentException(
-                $"{what} {amount.ToString(Invariant)} has more decimals than {currency.Code} has ({currency.MinorUnits}): amounts are rounded before they are invoiced.",
-                what);
-        }
-
-        return amount.ToString(AmountPattern(currency.MinorUnits), Invariant);
-    }
+    /// <remarks>The amount must already be rounded to the minor unit (<see cref="HasAtMostDecimals"/>): this would round it.</remarks>
+    public static string Amount(decimal amount, Currency currency) =>
+        amount.ToString(currency.MinorUnits == 0 ? "#,0" : "#,0." + new string('0', currency.MinorUnits), Invariant);
 
     /// <summary>
     /// A unit price with at least the currency's minor-unit decimals and at most six, trailing zeros beyond the minor
     /// unit dropped: <c>0.80</c>, <c>0.0125</c>, <c>0.000125</c>, <c>3</c> (JPY).
     /// </summary>
-    /// <exception cref="ArgumentException">The price has more than six decimals.</exception>
-    public static string UnitPrice(decimal price, Currency currency, string what)
+    public static string UnitPrice(decimal price, Currency currency)
     {
-        if (decimal.Round(price, MaxUnitPriceDecimals) != price)
-        {
-            throw new ArgumentException(
-                $"{what} {price.ToString(Invariant)} has more than {MaxUnitPriceDecimals} decimals.", what);
-        }
-
         int fixedDecimals = Math.Min(currency.MinorUnits, MaxUnitPriceDecimals);
         string pattern = "#,0." + new string('0', fixedDecimals) + new string('#', MaxUnitPriceDecimals - fixedDecimals);
         return price.ToString(pattern, Invariant);
     }
+
+    /// <summary>True when <paramref name="value"/> shows exactly with <paramref name="decimals"/> decimals.</summary>
+    public static bool HasAtMostDecimals(decimal value, int decimals) => decimal.Round(value, decimals) == value;
 
     /// <summary>A whole number with thousands separators: <c>1,234,567</c>.</summary>
     public static string Quantity(long quantity) => quantity.ToString("#,0", Invariant);
@@ -58,7 +45,4 @@ internal static class InvoiceFormat
     /// <summary>A period given with its exclusive end, shown inclusively: <c>1 November 2026 – 30 November 2026</c>.</summary>
     public static string Period(DateOnly start, DateOnly endExclusive) =>
         $"{Date(start)} \u2013 {Date(endExclusive.AddDays(-1))}";
-
-    private static string AmountPattern(int minorUnits) =>
-        minorUnits == 0 ? "#,0" : "#,0." + new string('0', minorUnits);
 }

@@ -170,7 +170,7 @@ internal sealed class InvoiceLayout
             bool startsAdjustments = line.Kind == InvoiceDocumentLine.Adjustment
                 && (i == 0 || lines[i - 1].Kind != InvoiceDocumentLine.Adjustment);
             Row? section = startsAdjustments ? Row.SectionTitle("Prior-period adjustments") : null;
-            Row row = Row.ForLine(line, _invoice.Currency, i);
+            Row row = Row.ForLine(line, _invoice.Currency);
 
             // What must share the page with the row: the table header, its section title, and after the last row the totals.
             float needed = (headerOnPage ? 0f : header.Height) + (section?.Height ?? 0f) + row.Height
@@ -338,10 +338,10 @@ internal sealed class InvoiceLayout
 
         public float Height { get; }
 
-        public static Row ForLine(InvoiceDocumentLine line, Currency currency, int index)
+        public static Row ForLine(InvoiceDocumentLine line, Currency currency)
         {
-            string amount = InvoiceFormat.Amount(line.Amount, currency, $"Lines[{index}].Amount");
-            string unitPrice = InvoiceFormat.UnitPrice(line.UnitPrice, currency, $"Lines[{index}].UnitPrice");
+            string amount = InvoiceFormat.Amount(line.Amount, currency);
+            string unitPrice = InvoiceFormat.UnitPrice(line.UnitPrice, currency);
             return new Row(
                 [
                     (Description, Cell.Wrap(line.Description, Description.TextWidth), Cell),
@@ -393,9 +393,9 @@ internal sealed class InvoiceLayout
             float valueWidth = Right - BoxLeft - 100f;
             _rows =
             [
-                (TotalLabel.Shape("Subtotal"), TotalLabel.ShapeToFit(InvoiceFormat.Amount(invoice.Subtotal, currency, nameof(invoice.Subtotal)), valueWidth), TotalLabel),
-                (TotalLabel.Shape($"Tax ({InvoiceFormat.Percent(invoice.TaxRate)})"), TotalLabel.ShapeToFit(InvoiceFormat.Amount(invoice.Tax, currency, nameof(invoice.Tax)), valueWidth), TotalLabel),
-                (GrandTotal.Shape("Total"), GrandTotal.ShapeToFit($"{currency.Code} {InvoiceFormat.Amount(invoice.Total, currency, nameof(invoice.Total))}", valueWidth + 40f), GrandTotal),
+                (TotalLabel.Shape("Subtotal"), TotalLabel.ShapeToFit(InvoiceFormat.Amount(invoice.Subtotal, currency), valueWidth), TotalLabel),
+                (TotalLabel.Shape($"Tax ({InvoiceFormat.Percent(invoice.TaxRate)})"), TotalLabel.ShapeToFit(InvoiceFormat.Amount(invoice.Tax, currency), valueWidth), TotalLabel),
+                (GrandTotal.Shape("Total"), GrandTotal.ShapeToFit($"{currency.Code} {InvoiceFormat.Amount(invoice.Total, currency)}", valueWidth + 40f), GrandTotal),
             ];
             Height = TopGap + _rows.Sum(row => row.Style.LineHeight + RowGap) + RowGap + 4f;
         }

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using Billing.Core.Domain;
 using SkiaSharp;
 
 namespace Billing.InvoiceWorker.Pdf;
@@ -19,8 +21,9 @@ public sealed class InvoicePdfRenderer
 
     /// <summary>Renders <paramref name="invoice"/> to a new byte array.</summary>
     /// <exception cref="ArgumentException">
-    /// The document is inconsistent: an amount has more decimals than its currency's minor unit, a line's kind is
-    /// unknown, the lines do not add up to the subtotal or subtotal and tax to the total, or the period is empty.
+    /// The document is inconsistent: an amount has more decimals than its currency's minor unit (or a unit price more
+    /// than six), a line's kind is unknown, the lines do not add up to the subtotal or subtotal and tax to the total,
+    /// the tax rate is not a fraction, or the period is empty.
     /// </exception>
     public byte[] Render(InvoiceDocument invoice)
     {
@@ -83,38 +86,61 @@ public sealed class InvoicePdfRenderer
 
         if (invoice.PeriodEnd <= invoice.PeriodStart)
         {
-            throw new ArgumentException(
-                $"The period {invoice.PeriodStart:yyyy-MM-dd} to {invoice.PeriodEnd:yyyy-MM-dd} (exclusive) is empty.", nameof(invoice));
+            Refuse($"the period {invoice.PeriodStart:yyyy-MM-dd} to {invoice.PeriodEnd:yyyy-MM-dd} (exclusive) is empty");
         }
 
         if (invoice.TaxRate is < 0m or > 1m)
         {
-            throw new ArgumentException($"TaxRate {invoice.TaxRate} is not a fraction from 0 to 1.", nameof(invoice));
+            Refuse($"TaxRate {invoice.TaxRate} is not a fraction from 0 to 1");
         }
 
+        Currency currency = invoice.Currency;
         decimal sum = 0m;
         for (int i = 0; i < invoice.Lines.Count; i++)
         {
-            InvoiceDocumentLine line = invoice.Lines[i]
-                ?? throw new ArgumentException($"Lines[{i}] is null.", nameof(invoice));
+            InvoiceDocumentLine line = invoice.Lines[i];
+            if (line is null)
+            {
+                Refuse($"Lines[{i}] is null");
+            }
+
             if (line.Kind is not (InvoiceDocumentLine.Usage or InvoiceDocumentLine.Adjustment))
             {
-                throw new ArgumentException(
-                    $"Lines[{i}].Kind '{line.Kind}' is neither '{InvoiceDocumentLine.Usage}' nor '{InvoiceDocumentLine.Adjustment}'.", nameof(invoice));
+                Refuse($"Lines[{i}].Kind '{line.Kind}' is neither '{InvoiceDocumentLine.Usage}' nor '{InvoiceDocumentLine.Adjustment}'");
+            }
+
+            RequireRounded(line.Amount, currency, $"Lines[{i}].Amount");
+            if (!InvoiceFormat.HasAtMostDecimals(line.UnitPrice, InvoiceFormat.MaxUnitPriceDecimals))
+            {
+                Refuse($"Lines[{i}].UnitPrice {line.UnitPrice} has more than {InvoiceFormat.MaxUnitPriceDecimals} decimals");
             }
 
             sum += line.Amount;
         }
 
+        RequireRounded(invoice.Subtotal, currency, nameof(invoice.Subtotal));
+        RequireRounded(invoice.Tax, currency, nameof(invoice.Tax));
+        RequireRounded(invoice.Total, currency, nameof(invoice.Total));
         if (sum != invoice.Subtotal)
         {
-            throw new ArgumentException($"The lines add up to {sum}, not to the Subtotal {invoice.Subtotal}.", nameof(invoice));
+            Refuse($"the lines add up to {sum}, not to the Subtotal {invoice.Subtotal}");
         }
 
         if (invoice.Subtotal + invoice.Tax != invoice.Total)
         {
-            throw new ArgumentException(
-                $"Subtotal {invoice.Subtotal} plus Tax {invoice.Tax} is not the Total {invoice.Total}.", nameof(invoice));
+            Refuse($"Subtotal {invoice.Subtotal} plus Tax {invoice.Tax} is not the Total {invoice.Total}");
         }
     }
+
+    private static void RequireRounded(decimal amount, Currency currency, string what)
+    {
+        if (!InvoiceFormat.HasAtMostDecimals(amount, currency.MinorUnits))
+        {
+            Refuse($"{what} {amount} has more decimals than {currency.Code} has ({currency.MinorUnits}); amounts are rounded before they are invoiced");
+        }
+    }
+
+    [DoesNotReturn]
+    private static void Refuse(string problem) =>
+        throw new ArgumentException($"Invoice document refused: {problem}.", "invoice");
 }
