@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Text.Json;
+using Billing.Core.Domain;
+using Billing.Core.Messaging;
+using Billing.Core.Storage;
+using Billing.InvoiceWorker.Pdf;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Billing.InvoiceWorker.Invoicing;
+
+/// <summary>
+/// Renders and stores the PDF of every issued invoice of a period that is not stored yet (this run's, and any a crashed
+/// run left), several at once: render from the invoice as issued (its lines and frozen document), put it under
+/// <c>invoices/YYYY/MM/&lt;accountId&gt;/&lt;number&gt;.pdf</c> with SSE-KMS and never over an existing object, then mark the
+/// invoice stored and complete its announcement's payload with the PDF's bucket, key and SHA-256, in one transaction.
+/// Rendering is deterministic, so a rerun after a crash that followed the upload finds the same bytes already stored.
+/// </summary>
+public sealed partial class InvoiceStorer(
+    NpgsqlDataSource dataSource,
+    InvoicePdfRenderer renderer,
+    InvoiceObjectStore store,
+    IOptions<InvoiceOptions> options,
+    ILogger<InvoiceStorer> logger)
+{
+    private sealed record PendingInvoice(
+        Guid Id, string Number, string AccountId, string Currency, DateOnly PeriodStart, DateOnly PeriodEnd, DateTimeOffset? UsageFrom,
+        DateTimeOffset IssuedAt, DateOnly DueDate, decimal TaxRate, decimal Subtotal, decimal Tax, decimal Total, string Document)
+    {
+        public List<InvoiceDocumentLine> Lines { get; } = [];
+    }
+
+    /// <returns>How many invoices were stored now.</returns>
+    public async Task<int> StorePendingAsync(InvoicePeriod period, string? accountId, CancellationToken cancellationToken)
+    {
+        var pending = await LoadPendingAsync(period, accountId, cancellationToken);
+        var stored = 0;
+        await Parallel.ForEachAsync(pending,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.Parallelism, 1), CancellationToken = cancellationToken },
+            async (invoice, token) =>
+            {
+                var pdf = renderer.Render(ToDocument(invoice));
+                var key = InvoiceObjectStore.KeyFor(invoice.PeriodStart, invoice.AccountId, invoice.Number);
+                var result = await store.PutInvoiceAsync(key, pdf, new Dictionary<string, string>
+                {
+                    ["invoice-id"] = invoice.Id.ToString(),
+                    ["invoice-number"] = invoice.Number,
+                }, token);
+                await MarkStoredAsync(invoice, result, token);
+                Interlocked.Increment(ref stored);
+                LogStored(invoice.Number, key, result.Size, result.AlreadyStored);
+            });
+        return stored;
+    }
+
+    private static InvoiceDocument ToDocument(PendingInvoice invoice)
+    {
+        var snapshot = JsonSerializer.Deserialize(invoice.Document, InvoiceSnapshotJsonContext.Default.InvoiceSnapshot)
+            ?? throw new InvalidOperationException($"invoice {invoice.Number} has no document snapshot");
+        return new InvoiceDocument(
+            invoice.Number, invoice.IssuedAt, invoice.DueDate, invoice.PeriodStart, invoice.PeriodEnd, invoice.UsageFrom,
+            new SupplierDetails(snapshot.Supplier.Name, snapshot.Supplier.AddressLines, snapshot.Supplier.TaxId, snapshot.Supplier.Email, snapshot.Supplier.PaymentDetails),
+            new BillTo(snapshot.BillTo.AccountId, snapshot.BillTo.Name, snapshot.BillTo.Address, snapshot.BillTo.Email),
+            Currency.FromCode(invoice.Currency), invoice.Lines, invoice.Subtotal, invoice.TaxRate, invoice.Tax, invoice.Total, snapshot.Notes);
+    }
+
+    private async Task MarkStoredAsync(PendingInvoice invoice, StoredObject pdf, CancellationToken cancellationToken)
+    {
+        var currency = Currency.FromCode(invoice.Currency);
+        string Money(decimal amount) => amount.ToString("F" + currency.MinorUnits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var message = new InvoiceGenerated(
+            invoice.Id, invoice.Number, invoice.AccountId, InvoicePeriod.Of(invoice.PeriodStart).ToString(), invoice.PeriodStart, invoice.PeriodEnd,
+            invoice.Currency, Money(invoice.Subtotal), Money(invoice.Tax), Money(invoice.Total), invoice.IssuedAt,
+            new InvoicePdfLocation(pdf.Bucket, pdf.Key, pdf.Sha256));
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    UPDATE billing.invoices SET status = 'stored', pdf_bucket = @bucket, pdf_key = @key, pdf_sha256 = @sha256
+                    WHERE id = @id AND status = 'issued'
+                    """)
+                {
+                    Parameters =
+                    {
+                        new("bucket", pdf.Bucket), new("key", pdf.Key), new("sha256", pdf.Sha256), new("id", invoice.Id),
+                    },
+                },
+                new NpgsqlBatchCommand("UPDATE billing.outbox_messages SET payload = @payload::jsonb WHERE invoice_id = @id AND sent_at IS NULL")
+                {
+                    Parameters =
+                    {
+                        new("payload", JsonSerializer.Serialize(message, InvoiceMessagesJsonContext.Default.InvoiceGenerated)),
+                        new("id", invoice.Id),
+                    },
+                },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task<List<PendingInvoice>> LoadPendingAsync(InvoicePeriod period, string? accountId, CancellationToken cancellationToken)
+    {
+        var invoices = new Dictionary<Guid, PendingInvoice>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT id, number, account_id, currency::text, period_start, period_end, usage_recorded_from, issued_at, due_date,
+                   tax_rate, subtotal, tax, total, document::text
+            FROM billing.invoices
+            WHERE status = 'issued' AND period_start = @period AND (@account::text IS NULL OR account_id = @account)
+            ORDER BY number
+            """))
+        {
+            command.Parameters.AddWithValue("period", period.Start);
+            command.Parameters.Add(new NpgsqlParameter("account", NpgsqlDbType.Text) { Value = (object?)accountId ?? DBNull.Value });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var invoice = new PendingInvoice(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetFieldValue<DateOnly>(4), reader.GetFieldValue<DateOnly>(5),
+                    reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
+                    reader.GetFieldValue<DateOnly>(8), reader.GetDecimal(9), reader.GetDecimal(10), reader.GetDecimal(11),
+                    reader.GetDecimal(12), reader.GetString(13));
+                invoices.Add(invoice.Id, invoice);
+            }
+        }
+        if (invoices.Count == 0)
+        {
+            return [];
+        }
+        await using (var lines = dataSource.CreateCommand("""
+            SELECT invoice_id, kind, description, operator, quantity, unit_price, amount
+            FROM billing.invoice_lines WHERE invoice_id = ANY(@ids) ORDER BY invoice_id, line_no
+            """))
+        {
+            lines.Parameters.AddWithValue("ids", invoices.Keys.ToArray());
+            await using var reader = await lines.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                invoices[reader.GetGuid(0)].Lines.Add(new InvoiceDocumentLine(reader.GetString(1), reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt64(4), reader.GetDecimal(5), reader.GetDecimal(6)));
+            }
+        }
+        return [.. invoices.Values];
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Invoice {InvoiceNumber} stored at {Key} ({Size} bytes; already there from an earlier run: {AlreadyStored})")]
+    private partial void LogStored(string invoiceNumber, string key, long size, bool alreadyStored);
+}
