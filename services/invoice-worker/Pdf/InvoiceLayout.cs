@@ -103,21 +103,21 @@ internal sealed class InvoiceLayout
         // Left: who issues the invoice.
         const float leftWidth = 225f;
         float left = _y;
-        left = Lines(supplier.Name, SupplierName, Left, left, leftWidth);
+        left = Wrapped(supplier.Name, SupplierName, Left, left, leftWidth);
         left += 2f;
         foreach (string line in supplier.AddressLines)
         {
-            left = Lines(line, Body, Left, left, leftWidth);
+            left = Wrapped(line, Body, Left, left, leftWidth);
         }
 
         if (supplier.TaxId is { } taxId)
         {
-            left = Lines($"Tax ID: {taxId}", Body, Left, left, leftWidth);
+            left = Wrapped($"Tax ID: {taxId}", Body, Left, left, leftWidth);
         }
 
         if (supplier.Email is { } email)
         {
-            left = Lines(email, Body, Left, left, leftWidth);
+            left = Wrapped(email, Body, Left, left, leftWidth);
         }
 
         // Right: the title and the invoice's facts.
@@ -126,7 +126,8 @@ internal sealed class InvoiceLayout
         const float valuesX = 357f;
         ShapedText title = Title.Shape("INVOICE");
         float right = _y;
-        Draw(title, Right - title.Width, Title.Baseline(right - 4f), Title.Color);
+        // Raised a little so that its capitals line up with the supplier's name.
+        Draw(title, Right - title.Width, Title.Baseline(right - 3f), Title.Color);
         right += Title.LineHeight + 4f;
         (string Label, string Value)[] facts =
         [
@@ -139,8 +140,8 @@ internal sealed class InvoiceLayout
         foreach ((string label, string value) in facts)
         {
             ShapedText shapedLabel = Small.ShapeToFit(label, valuesX - labelsX - CellPadding);
-            Draw(shapedLabel, labelsX, Small.Baseline(right) + ((Body.LineHeight - Small.LineHeight) / 2), Small.Color);
-            right = Lines(value, Body, valuesX, right, Right - valuesX) + 1f;
+            Draw(shapedLabel, labelsX, Body.Baseline(right), Small.Color);
+            right = Wrapped(value, Body, valuesX, right, Right - valuesX) + 1f;
         }
 
         // Below both: who is billed.
@@ -148,10 +149,10 @@ internal sealed class InvoiceLayout
         BillTo billTo = _invoice.BillTo;
         Draw(Label.Shape("BILL TO"), Left, Label.Baseline(top), Label.Color);
         top += Label.LineHeight + 2f;
-        top = Lines(billTo.Name, CustomerName, Left, top, BillToWidth);
-        top = Lines(billTo.Address, Body, Left, top, BillToWidth);
-        top = Lines(billTo.Email, Body, Left, top, BillToWidth);
-        top = Lines($"Account {billTo.AccountId}", Small, Left, top, BillToWidth);
+        top = Wrapped(billTo.Name, CustomerName, Left, top, BillToWidth);
+        top = Wrapped(billTo.Address, Body, Left, top, BillToWidth);
+        top = Wrapped(billTo.Email, Body, Left, top, BillToWidth);
+        top = Wrapped($"Account {billTo.AccountId}", Small, Left, top, BillToWidth);
         _y = top + BlockGap;
     }
 
@@ -274,8 +275,8 @@ internal sealed class InvoiceLayout
     private void Draw(ShapedText text, float x, float baseline, SKColor color) =>
         _page.Add(painter => painter.Text(text, x, baseline, color));
 
-    // Wrapped text in a column starting at top; returns the top of what follows.
-    private float Lines(string text, TextStyle style, float x, float top, float width)
+    // Text wrapped to a column, from top down; returns the top of what follows.
+    private float Wrapped(string text, TextStyle style, float x, float top, float width)
     {
         foreach (ShapedText line in style.Wrap(text, width))
         {
@@ -384,6 +385,7 @@ internal sealed class InvoiceLayout
         private const float BoxLeft = Right - 230f;
         private const float TopGap = 10f;
         private const float RowGap = 3f;
+        private const float RuleGap = 5f;
 
         private readonly (ShapedText Label, ShapedText Value, TextStyle Style)[] _rows;
 
@@ -397,7 +399,7 @@ internal sealed class InvoiceLayout
                 (TotalLabel.Shape($"Tax ({InvoiceFormat.Percent(invoice.TaxRate)})"), TotalLabel.ShapeToFit(InvoiceFormat.Amount(invoice.Tax, currency), valueWidth), TotalLabel),
                 (GrandTotal.Shape("Total"), GrandTotal.ShapeToFit($"{currency.Code} {InvoiceFormat.Amount(invoice.Total, currency)}", valueWidth + 40f), GrandTotal),
             ];
-            Height = TopGap + _rows.Sum(row => row.Style.LineHeight + RowGap) + RowGap + 4f;
+            Height = TopGap + _rows.Sum(row => row.Style.LineHeight + RowGap) + RuleGap;
         }
 
         public float Height { get; }
@@ -410,8 +412,8 @@ internal sealed class InvoiceLayout
                 (ShapedText label, ShapedText value, TextStyle style) = _rows[i];
                 if (i == _rows.Length - 1)
                 {
-                    painter.Rule(BoxLeft, Right, y + (RowGap / 2), Ink, 0.75f);
-                    y += RowGap + 2f;
+                    painter.Rule(BoxLeft, Right, y + (RuleGap / 2), Ink, 0.75f);
+                    y += RuleGap;
                 }
 
                 painter.Text(label, BoxLeft + CellPadding, style.Baseline(y), style.Color);
