@@ -95,34 +95,47 @@ internal sealed class S3Provisioner(IAmazonS3 s3, S3Options options, TimeProvide
     {
         var key = string.Create(CultureInfo.InvariantCulture,
             $"{ProbePrefix}{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}");
+        var (proven, detail, written) = await ProbeAsync(key, cancellationToken);
+        // Whatever was seen, a probe that landed is removed: above all one the server stored in the clear.
+        return (proven, written ? detail + await DeleteProbeAsync(key) : detail);
+    }
+
+    private async Task<(bool Proven, string Detail, bool Written)> ProbeAsync(string key, CancellationToken cancellationToken)
+    {
         var store = new InvoiceObjectStore(s3, options, time);
-        var written = false;
         try
         {
             await store.PutInvoiceAsync(key, "billing-ops preflight probe: safe to delete"u8.ToArray(),
                 new Dictionary<string, string> { ["purpose"] = "preflight-probe" }, cancellationToken);
-            written = true;
-            var head = await store.HeadAsync(key, cancellationToken);
-            if (head is null)
-            {
-                return (false, $"probe {key} was written, but HEAD finds no such object");
-            }
-            if (!head.IsEncryptedWith(options.KmsKeyId))
-            {
-                return (false, $"probe {key} is stored with {head.Encryption ?? "no encryption"}" +
-                    $"{(head.KmsKeyId is null ? "" : $" under key {head.KmsKeyId}")}, not aws:kms under key {options.KmsKeyId}");
-            }
-            var alias = KmsKeyIds.IsAlias(options.KmsKeyId) ? $" (configured as {options.KmsKeyId})" : "";
-            return (true, $"probe {key} written, HEAD shows aws:kms with key {head.KmsKeyId}{alias}{await DeleteProbeAsync(key)}");
         }
         catch (AmazonS3Exception e)
         {
-            return (false, $"probe {key} {(written ? "not read back" : "not written")}: S3 refused: {Describe(e)}{(written ? await DeleteProbeAsync(key) : "")}");
+            return (false, $"probe {key} not written: S3 refused: {Describe(e)}", false);
         }
         catch (InvalidOperationException e)
         {
             // The store's own check: the server answered the upload with other encryption than asked.
-            return (false, $"{e.Message}{await DeleteProbeAsync(key)}");
+            return (false, e.Message, true);
+        }
+
+        try
+        {
+            var head = await store.HeadAsync(key, cancellationToken);
+            if (head is null)
+            {
+                return (false, $"probe {key} was written, but HEAD finds no such object", true);
+            }
+            if (!head.IsEncryptedWith(options.KmsKeyId))
+            {
+                return (false, $"probe {key} is stored with {head.Encryption ?? "no encryption"}" +
+                    $"{(head.KmsKeyId is null ? "" : $" under key {head.KmsKeyId}")}, not aws:kms under key {options.KmsKeyId}", true);
+            }
+            var alias = KmsKeyIds.IsAlias(options.KmsKeyId) ? $" (configured as {options.KmsKeyId})" : "";
+            return (true, $"probe {key} written, HEAD shows aws:kms with key {head.KmsKeyId}{alias}", true);
+        }
+        catch (AmazonS3Exception e)
+        {
+            return (false, $"probe {key} not read back: S3 refused: {Describe(e)}", true);
         }
     }
 
