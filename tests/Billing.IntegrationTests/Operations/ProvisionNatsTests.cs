@@ -69,7 +69,7 @@ public sealed class ProvisionNatsTests
             Assert.That(invoices.Storage, Is.EqualTo(StreamConfigStorage.File));
             Assert.That(invoices.Retention, Is.EqualTo(StreamConfigRetention.Limits));
             Assert.That(invoices.MaxAge, Is.EqualTo(TimeSpan.FromDays(90)));
-            Assert.That(invoices.DuplicateWindow, Is.EqualTo(TimeSpan.FromMinutes(10)));
+            Assert.That(invoices.DuplicateWindow, Is.EqualTo(TimeSpan.FromDays(1)), "a rerun of a crashed invoice run within a day must not announce twice");
         });
     }
 
