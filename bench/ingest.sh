@@ -78,4 +78,5 @@ ops provision nats
 step "Benchmark"
 dotnet bench/Billing.IngestBench/bin/Release/net10.0/ingest-bench.dll \
     --worker services/ingest-worker/bin/Release/net10.0/ingest-worker.dll \
-    --worker-port "$WORKER_PORT" --log-dir "$BILLING_LOCAL_DIR" --sample sample "$@"
+    --worker-port "$WORKER_PORT" --log-dir "$BILLING_LOCAL_DIR" --sample sample \
+    --nats-pid-file "$BILLING_LOCAL_DIR/nats/nats.pid" --pg-pid-file "$BILLING_LOCAL_DIR/pg/data/postmaster.pid" "$@"

@@ -36,6 +36,12 @@ internal sealed record BenchSettings
     public required string ConnectionString { get; init; }
 
     public required NatsOptions Nats { get; init; }
+
+    /// <summary>nats-server's pid, for CPU accounting; null to leave it out.</summary>
+    public int? NatsPid { get; init; }
+
+    /// <summary>The postmaster's pid (its backends are its children), for CPU accounting; null to leave it out.</summary>
+    public int? PostgresPid { get; init; }
 }
 
 /// <summary>
@@ -61,11 +67,13 @@ internal static class BenchCli
         var worker = new Option<FileInfo>("--worker") { Description = "The built ingest-worker.dll.", Required = true };
         var workerPort = new Option<int>("--worker-port") { Description = "Port of the worker's /metrics and /readyz (127.0.0.1).", DefaultValueFactory = _ => 59881 };
         var logDirectory = new Option<DirectoryInfo>("--log-dir") { Description = "Where the workers' logs go.", DefaultValueFactory = _ => new DirectoryInfo(Path.GetTempPath()) };
+        var natsPidFile = new Option<string?>("--nats-pid-file") { Description = "nats-server's pid file, to count its CPU time." };
+        var postgresPidFile = new Option<string?>("--pg-pid-file") { Description = "PostgreSQL's postmaster.pid, to count the CPU time of the server and its backends." };
         var sample = new Option<DirectoryInfo>("--sample") { Description = "The sample reference data (accounts.csv, operators.csv, pricing.csv).", DefaultValueFactory = _ => new DirectoryInfo("sample") };
 
         var root = new RootCommand("ingest-bench: the ingest worker's drain rate, peak RSS and latency, next to the raw NATS and COPY limits.")
         {
-            events, batchSize, seed, inFlight, liveRate, liveSeconds, worker, workerPort, logDirectory, sample,
+            events, batchSize, seed, inFlight, liveRate, liveSeconds, worker, workerPort, logDirectory, sample, natsPidFile, postgresPidFile,
         };
         root.SetAction(async (result, ct) =>
         {
@@ -106,6 +114,8 @@ internal static class BenchCli
                 SampleDirectory = result.GetValue(sample)!.FullName,
                 ConnectionString = connectionString!,
                 Nats = nats,
+                NatsPid = CpuAccounting.PidFrom(result.GetValue(natsPidFile)),
+                PostgresPid = CpuAccounting.PidFrom(result.GetValue(postgresPidFile)),
             };
             try
             {

@@ -16,7 +16,7 @@ namespace Billing.IngestBench;
 /// One run, in order: (1) publish the backlog; (2) raw limit A, a bare fetch+ack loop over it; (3) raw limit B, a bare
 /// binary COPY of its rows; (4) the worker drains it; (5) a fresh worker under live traffic at a moderate rate, for
 /// latency; (6) the figures against the targets. Each phase has the machine to itself (nothing else of the benchmark
-/// runs meanwhile but a 10 ms poll of the consumer's state), and a CHECKPOINT before each database phase keeps one
+/// runs meanwhile but a 10 ms poll of the database), and a CHECKPOINT before each database phase keeps one
 /// phase's dirty pages from being written during the next.
 /// </summary>
 internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
@@ -55,7 +55,6 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
             .PublishAsync(TrafficGenerator.Generate(backlogPlan), cancellationToken);
         await stream.RefreshAsync(cancellationToken);
         var messages = (long)stream.Info.State.Messages;
-        var lastSequence = stream.Info.State.LastSeq;
         if (messages != settings.Events || backlog.StoredByServer != settings.Events)
         {
             throw new BenchmarkException($"the stream holds {messages:N0} messages after publishing {settings.Events:N0} events ({backlog.StoredByServer:N0} stored by the server)");
@@ -63,8 +62,11 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
         Line("1 backlog", $"published {backlog.Published:N0} events ({Window(backlogPlan.Window)}, seed {settings.Seed}) in {Seconds(backlog.Elapsed)}: {backlog.Rate:N0} events/s, {settings.InFlight:N0} publishes in flight");
 
         // 2. Raw limit A.
+        var cpu = Cpu();
         var rawNats = await RawFetchAck.RunAsync(js, settings.Nats, RawConsumer, messages, settings.BatchSize, cancellationToken);
+        var rawNatsCpu = Cpu() - cpu;
         Line("2 raw NATS", $"fetch+ack of {rawNats.Count:N0} messages, batches of {settings.BatchSize:N0}, second durable consumer: {Seconds(rawNats.Elapsed)}, {rawNats.Rate:N0} events/s");
+        CpuLine("2 raw NATS", messages, ("bench loop", rawNatsCpu.Bench), ("nats-server", rawNatsCpu.Nats));
 
         // 3. Raw limit B: the same rows, regenerated from the same plan (each enumeration gives the same publications).
         var catalog = await LoadCatalogAsync(dataSource, cancellationToken);
@@ -76,22 +78,27 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
         }
         await RawCopy.CreateTableAsync(dataSource, cancellationToken);
         await CheckpointAsync(dataSource, cancellationToken);
+        cpu = Cpu();
         var rawCopy = await RawCopy.RunAsync(dataSource, rows, settings.BatchSize, cancellationToken);
+        var rawCopyCpu = Cpu() - cpu;
         await ExpectCopiedAsync(dataSource, rows.Count, cancellationToken);
         Line("3 raw COPY", $"binary COPY of the same {rawCopy.Count:N0} rows into an unindexed table, {Transactions(rows.Count, settings.BatchSize)} of {settings.BatchSize:N0}: {Seconds(rawCopy.Elapsed)}, {rawCopy.Rate:N0} events/s");
+        CpuLine("3 raw COPY", rows.Count, ("bench loop", rawCopyCpu.Bench), ("postgres", rawCopyCpu.Postgres));
         await RawCopy.TruncateAsync(dataSource, cancellationToken);
         await CheckpointAsync(dataSource, cancellationToken);
         var oneCopy = await RawCopy.RunAsync(dataSource, rows, rows.Count, cancellationToken);
         await ExpectCopiedAsync(dataSource, rows.Count, cancellationToken);
         Line("3 raw COPY", $"the same rows as one COPY in one transaction: {Seconds(oneCopy.Elapsed)}, {oneCopy.Rate:N0} events/s (for reference)");
         await RawCopy.DropTableAsync(dataSource, cancellationToken);
+        var lastEventId = rows[^1].Event.EventId; // published last, so at the stream's last sequence
         rows = null;
 
         // 4. The worker drains the backlog.
         await CheckpointAsync(dataSource, cancellationToken);
-        var drain = await DrainAsync(dataSource, workerConsumer, messages, lastSequence, cancellationToken);
+        var drain = await DrainAsync(dataSource, workerConsumer, messages, lastEventId, cancellationToken);
         Line("4 worker", $"drained {messages:N0} events in {Seconds(drain.Elapsed)}: {drain.Rate:N0} events/s (first fetch to last commit), peak RSS {Megabytes(drain.PeakRss)}, batch size {settings.BatchSize:N0}");
-        Line("4 worker", $"window from the consumer's state polled every {ConsumerWatch.Interval.TotalMilliseconds:N0} ms; cross-check from the database: received_at spans {Seconds(drain.ReceivedAtSpan)} (first to last batch)");
+        Line("4 worker", $"window: first delivery (consumer state) to last commit (database), each polled every {StoreWatch.Interval.TotalMilliseconds:N0} ms; cross-check: received_at spans {Seconds(drain.ReceivedAtSpan)} (first to last batch's write)");
+        CpuLine("4 worker", messages, ("worker", drain.Cpu.Worker), ("nats-server", drain.Cpu.Nats), ("postgres", drain.Cpu.Postgres));
         var drained = await Verification.RunAsync(dataSource, backlog.Expected.EventIds, cancellationToken);
         Line("4 check", drained.Describe(settings.Events));
 
@@ -119,36 +126,39 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
         return correct;
     }
 
-    private sealed record DrainResult(long Events, TimeSpan Elapsed, long PeakRss, TimeSpan ReceivedAtSpan)
+    private sealed record DrainResult(long Events, TimeSpan Elapsed, long PeakRss, TimeSpan ReceivedAtSpan, CpuSnapshot Cpu)
     {
         public double Rate => Events / Elapsed.TotalSeconds;
     }
 
     /// <summary>
-    /// Starts the worker and measures its drain. The window runs from the first delivery to the worker's consumer (its
-    /// <c>delivered</c> sequence leaves 0: the server is answering the worker's first fetch) to the moment the consumer has
-    /// nothing pending and nothing awaiting an ack (the last batch committed, then acked). Both instants come from the
-    /// consumer's state, polled every <see cref="ConsumerWatch.Interval"/> (10 ms): each is seen at most one interval
-    /// (plus a request of ~0.5 ms) late, so the window is exact to within about 10 ms, under 0.3 % of a drain of several
-    /// seconds; the end includes the last batch's acks, a few milliseconds after its commit. Polling costs nats-server
-    /// ~0.3 ms of CPU a request, ~3 % of one core. Process start-up (runtime, binding) is outside the window, as it should
-    /// be. The database's received_at (when each batch's write began) gives an independent cross-check: its span runs
-    /// from the first batch's write to the last one's, so it is shorter than the window by about one batch.
+    /// Starts the worker and measures its drain, from its first fetch to its last commit. The start is the first delivery
+    /// to the worker's consumer (its <c>delivered</c> sequence leaves 0: the server is answering the first fetch), seen by
+    /// polling the consumer's state every 10 ms while the worker starts. The end is the commit of the last batch, seen by
+    /// polling the database every 10 ms: a primary-key lookup of the stream's last event, then an exact count of the
+    /// stored ids (the consumer is not polled during the drain: on nats-server 2.9 that cost more CPU than the drain's own
+    /// fetches). Each instant is seen at most ~10 ms late, so the window is exact to within about 10 ms, under 0.3 % of a
+    /// drain of several seconds. Process start-up (runtime, catalog, binding) is outside it, as it should be. The
+    /// database's received_at (when each batch's write began) is an independent cross-check: its span runs from the
+    /// first batch's write to the last one's, so it is shorter than the window by about one batch.
     /// </summary>
-    private async Task<DrainResult> DrainAsync(NpgsqlDataSource dataSource, INatsJSConsumer consumer, long messages, ulong lastSequence, CancellationToken cancellationToken)
+    private async Task<DrainResult> DrainAsync(NpgsqlDataSource dataSource, INatsJSConsumer consumer, long messages, Guid lastEventId, CancellationToken cancellationToken)
     {
         await using var worker = StartWorker("worker-drain.log");
         try
         {
-            var first = await ConsumerWatch.WaitUntilAsync(consumer, info => info.Delivered.ConsumerSeq > 0, TimeSpan.FromMinutes(2),
+            var first = await ConsumerWatch.WaitUntilAsync(consumer, info => info.Delivered.ConsumerSeq > 0, StoreWatch.Interval, TimeSpan.FromMinutes(2),
                 "the worker's first fetch", cancellationToken, () => Exited(worker));
-            var end = await ConsumerWatch.WaitUntilAsync(consumer,
-                info => info.Delivered.StreamSeq >= lastSequence && info.NumPending == 0 && info.NumAckPending == 0, DrainTimeout,
-                "the worker's drain", cancellationToken, () => Exited(worker));
+            var cpu = Cpu(worker.Id);
+            var end = await StoreWatch.WaitForStoredAsync(dataSource, lastEventId, messages, DrainTimeout, "the worker's drain", () => Exited(worker), cancellationToken);
+            cpu = Cpu(worker.Id) - cpu;
+            // Not timed: every message acked once its batch committed.
+            await ConsumerWatch.WaitUntilAsync(consumer, info => info.NumPending == 0 && info.NumAckPending == 0, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(30),
+                "the worker's acks", cancellationToken, () => Exited(worker));
             var peak = worker.PeakRssBytes();
             var span = await ReceivedAtSpanAsync(dataSource, cancellationToken);
             await worker.StopAsync(TimeSpan.FromSeconds(30));
-            return new DrainResult(messages, Stopwatch.GetElapsedTime(first, end), peak, span);
+            return new DrainResult(messages, Stopwatch.GetElapsedTime(first, end), peak, span, cpu);
         }
         catch (BenchmarkException e)
         {
@@ -175,7 +185,7 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
                 RecordPublishTimes = true,
             }, TimeProvider.System);
             var summary = await publisher.PublishAsync(TrafficGenerator.Generate(plan), cancellationToken);
-            await ConsumerWatch.WaitUntilAsync(consumer, info => info.NumPending == 0 && info.NumAckPending == 0, DrainTimeout,
+            await ConsumerWatch.WaitUntilAsync(consumer, info => info.NumPending == 0 && info.NumAckPending == 0, TimeSpan.FromMilliseconds(50), DrainTimeout,
                 "the live traffic's drain", cancellationToken, () => Exited(worker));
             var metrics = await ScrapeAsync(cancellationToken);
             var peak = worker.PeakRssBytes();
@@ -337,6 +347,21 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
 
     private void Line(string label, string text) => output.WriteLine($"[{label}] {text}");
+
+    private CpuSnapshot Cpu(int? workerPid = null) => CpuSnapshot.Take(settings.NatsPid, settings.PostgresPid, workerPid);
+
+    /// <summary>CPU time per event of the processes that did the phase's work (the benchmark's own polling excluded).</summary>
+    private void CpuLine(string label, long events, params (string Process, TimeSpan Time)[] parts)
+    {
+        if (settings.NatsPid is null || settings.PostgresPid is null)
+        {
+            return;
+        }
+        var total = parts.Aggregate(TimeSpan.Zero, (sum, part) => sum + part.Time);
+        Line(label, $"CPU {Micros(total, events)} per event: {string.Join(", ", parts.Select(p => $"{p.Process} {Micros(p.Time, events)}"))}");
+    }
+
+    private static string Micros(TimeSpan time, long events) => $"{time.TotalMicroseconds / events:N1} µs";
 
     private void Target(string what, string measured, string target, bool met) =>
         output.WriteLine($"  {what,-16} {measured,-44} target {target,-18} {(met ? "PASS" : "FAIL")}");
