@@ -1,6 +1,6 @@
 # The two commands: `make demo` runs the main job end to end on local servers, `make test` runs the whole suite.
 # Both install what is missing and are idempotent. `make stop` stops the local servers.
-.PHONY: demo test stop build sql-script servers clean
+.PHONY: demo test stop build sql-script servers clean bench-ingest
 
 demo:
 	scripts/demo.sh
@@ -16,6 +16,10 @@ build:
 
 servers:
 	scripts/local-servers.sh start
+
+# The ingest benchmark on its own durable servers (README, Performance); not a test. BENCH_ARGS go to the benchmark.
+bench-ingest:
+	bench/ingest.sh $(BENCH_ARGS)
 
 # Regenerates the idempotent SQL script the CI migration pipeline applies (a test fails while it is stale).
 sql-script:

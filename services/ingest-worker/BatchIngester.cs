@@ -217,7 +217,7 @@ public sealed partial class BatchIngester
     public static TimeSpan NakDelay(int deliveries) =>
         TimeSpan.FromSeconds(Math.Min(Math.Pow(2, Math.Clamp(deliveries - 1, 0, 16)), MaxNakDelay.TotalSeconds));
 
-    private static async Task NakAllAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, TimeSpan delay)
+    internal static async Task NakAllAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, TimeSpan delay)
     {
         var opts = delay > TimeSpan.Zero ? new AckOpts { NakDelay = delay } : (AckOpts?)null;
         foreach (var message in messages)

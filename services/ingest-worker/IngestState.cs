@@ -32,7 +32,7 @@ public sealed class IngestState(TimeProvider time, IOptions<IngestOptions> optio
 
     public HealthCheckResult Readiness() =>
         !options.Value.ConsumerEnabled ? HealthCheckResult.Healthy("consumer disabled (BILLING_CONSUMER_ENABLED=false)")
-        : !_consumerReady ? HealthCheckResult.Unhealthy("not yet bound to the JetStream consumer")
+        : !_consumerReady ? HealthCheckResult.Unhealthy("not yet bound to the JetStream consumer with the rating catalog loaded")
         : _databaseFailing ? HealthCheckResult.Unhealthy("the last batch could not be written to the database")
         : HealthCheckResult.Healthy();
 }

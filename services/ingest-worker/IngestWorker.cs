@@ -15,6 +15,7 @@ public sealed partial class IngestWorker(
     IOptions<NatsOptions> natsOptions,
     IOptions<IngestOptions> options,
     BatchIngester ingester,
+    RatingCatalogCache catalog,
     EventStore store,
     IngestMetrics metrics,
     IngestState state,
@@ -38,6 +39,17 @@ public sealed partial class IngestWorker(
         {
             return;
         }
+        // Fetch nothing that cannot be rated yet: messages fetched before the catalog is loaded would only wait, unacked.
+        // Ready (to ingest) from here on.
+        try
+        {
+            await catalog.GetAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        state.ReportConsumerReady();
         await store.RecordIngestionStartAsync(stoppingToken);
         LogConsuming(natsOptions.Value.EventsStream, natsOptions.Value.EventsConsumer, settings.BatchSize);
 
@@ -45,48 +57,87 @@ public sealed partial class IngestWorker(
         using var grace = new CancellationTokenSource();
         await using var _ = stoppingToken.Register(() => grace.CancelAfter(settings.ShutdownGrace));
         var lastPendingRefresh = 0L;
-        while (!stoppingToken.IsCancellationRequested)
+        Prefetch? next = null;
+        try
         {
-            state.Heartbeat();
-            List<INatsJSMsg<byte[]>> batch;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                batch = await FetchAsync(consumer, settings, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (NatsException e)
-            {
-                LogFetchFailed(e);
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                continue;
-            }
-
-            if (batch.Count > 0)
-            {
-                BatchOutcome outcome;
+                state.Heartbeat();
+                List<INatsJSMsg<byte[]>> batch;
                 try
                 {
-                    outcome = await ingester.ProcessAsync(batch, grace.Token);
+                    if (next is null)
+                    {
+                        batch = [];
+                        await FetchAsync(consumer, settings, batch, stoppingToken);
+                    }
+                    else
+                    {
+                        batch = await next.TakeAsync();
+                        next = null;
+                    }
                 }
-                catch (OperationCanceledException) when (grace.IsCancellationRequested)
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
-                    LogBatchAbandonedOnShutdown(batch.Count);
                     break;
                 }
-                if (!outcome.Written)
+                catch (NatsException e)
                 {
-                    // The database is down: wait before fetching again (the batch comes back after its Nak delay).
-                    await Task.Delay(outcome.BackOff, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (next is not null)
+                    {
+                        // The fetch ahead failed part-way: hand back what it had.
+                        await next.ReleaseAsync();
+                        next = null;
+                    }
+                    LogFetchFailed(e);
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
+                }
+
+                if (batch.Count > 0)
+                {
+                    // A full batch means more is waiting (a backlog): fetch the next batch while this one is written, so
+                    // that NATS and PostgreSQL work at the same time rather than in turn. A partial batch means the
+                    // consumer has caught up: then the next fetch waits until this write is done and takes everything
+                    // that arrived meanwhile, which keeps batches as large (and transactions as few) as the traffic allows.
+                    if (batch.Count >= settings.BatchSize)
+                    {
+                        next = Prefetch.Start(consumer, settings, time, stoppingToken);
+                    }
+                    BatchOutcome outcome;
+                    try
+                    {
+                        outcome = await ingester.ProcessAsync(batch, grace.Token);
+                    }
+                    catch (OperationCanceledException) when (grace.IsCancellationRequested)
+                    {
+                        LogBatchAbandonedOnShutdown(batch.Count);
+                        break;
+                    }
+                    if (!outcome.Written)
+                    {
+                        // The database is down: wait before fetching again (the batch comes back after its Nak delay; a
+                        // batch fetched ahead is kept, with in-progress acks, and tried after the wait).
+                        await Task.Delay(outcome.BackOff, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    }
+                }
+
+                if (time.GetElapsedTime(lastPendingRefresh) > PendingRefreshInterval)
+                {
+                    lastPendingRefresh = time.GetTimestamp();
+                    await RefreshPendingAsync(consumer, stoppingToken);
                 }
             }
-
-            if (time.GetElapsedTime(lastPendingRefresh) > PendingRefreshInterval)
+        }
+        finally
+        {
+            if (next is not null)
             {
-                lastPendingRefresh = time.GetTimestamp();
-                await RefreshPendingAsync(consumer, stoppingToken);
+                // Shutting down: hand the batch fetched ahead back at once, for another pod.
+                if (await next.ReleaseAsync() is > 0 and var released)
+                {
+                    LogPrefetchReleased(released);
+                }
             }
         }
         LogStopped();
@@ -99,9 +150,7 @@ public sealed partial class IngestWorker(
         {
             try
             {
-                var consumer = await js.GetConsumerAsync(natsOptions.Value.EventsStream, natsOptions.Value.EventsConsumer, stoppingToken);
-                state.ReportConsumerReady();
-                return consumer;
+                return await js.GetConsumerAsync(natsOptions.Value.EventsStream, natsOptions.Value.EventsConsumer, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -117,13 +166,13 @@ public sealed partial class IngestWorker(
         return null;
     }
 
-    private static async Task<List<INatsJSMsg<byte[]>>> FetchAsync(INatsJSConsumer consumer, IngestOptions settings, CancellationToken cancellationToken)
+    /// <summary>Fetches into <paramref name="batch"/> what is waiting, up to the batch size; when nothing is, waits for the next message.</summary>
+    internal static async Task FetchAsync(INatsJSConsumer consumer, IngestOptions settings, List<INatsJSMsg<byte[]>> batch, CancellationToken cancellationToken)
     {
-        var batch = new List<INatsJSMsg<byte[]>>(Math.Min(settings.BatchSize, 1024));
         await FetchWaitingAsync(consumer, settings.BatchSize, batch, cancellationToken);
         if (batch.Count > 0)
         {
-            return batch;
+            return;
         }
         // Idle: wait for the next message, then take whatever else has arrived with it.
         await foreach (var message in consumer.FetchAsync(new NatsJSFetchOpts { MaxMsgs = 1, Expires = settings.IdleFetchWait }, Raw, cancellationToken))
@@ -134,7 +183,6 @@ public sealed partial class IngestWorker(
         {
             await FetchWaitingAsync(consumer, settings.BatchSize - batch.Count, batch, cancellationToken);
         }
-        return batch;
     }
 
     private static async Task FetchWaitingAsync(INatsJSConsumer consumer, int max, List<INatsJSMsg<byte[]>> batch, CancellationToken cancellationToken)
@@ -181,6 +229,71 @@ public sealed partial class IngestWorker(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown grace period over: the batch of {Messages} messages in hand was rolled back and released")]
     private partial void LogBatchAbandonedOnShutdown(int messages);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: released the {Messages} messages fetched ahead (Nak, redelivered at once)")]
+    private partial void LogPrefetchReleased(int messages);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest loop stopped")]
     private partial void LogStopped();
+}
+
+/// <summary>
+/// The next batch, fetched while the current one is written. From the moment it arrives until it is taken, in-progress
+/// acks keep its messages (a write that retries may take a while), so they are never redelivered while they wait.
+/// </summary>
+internal sealed class Prefetch
+{
+    private readonly List<INatsJSMsg<byte[]>> _messages = [];
+    private readonly Task _fetch;
+    private InProgressAcks? _holding;
+
+    private Prefetch(INatsJSConsumer consumer, IngestOptions settings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        _fetch = FetchAndHoldAsync(consumer, settings, time, cancellationToken);
+    }
+
+    public static Prefetch Start(INatsJSConsumer consumer, IngestOptions settings, TimeProvider time, CancellationToken cancellationToken) =>
+        new(consumer, settings, time, cancellationToken);
+
+    /// <summary>The batch (possibly empty); rethrows what the fetch threw.</summary>
+    public async Task<List<INatsJSMsg<byte[]>>> TakeAsync()
+    {
+        try
+        {
+            await _fetch;
+            return _messages;
+        }
+        finally
+        {
+            await StopHoldingAsync();
+        }
+    }
+
+    /// <summary>Naks (without delay) whatever was fetched, however the fetch ended; returns how many messages that was.</summary>
+    public async Task<int> ReleaseAsync()
+    {
+        await _fetch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await StopHoldingAsync();
+        await BatchIngester.NakAllAsync(_messages, TimeSpan.Zero);
+        return _messages.Count;
+    }
+
+    private async Task FetchAndHoldAsync(INatsJSConsumer consumer, IngestOptions settings, TimeProvider time, CancellationToken cancellationToken)
+    {
+        // Off the caller's path: the caller goes on to write its batch at once.
+        await Task.Yield();
+        await IngestWorker.FetchAsync(consumer, settings, _messages, cancellationToken);
+        if (_messages.Count > 0)
+        {
+            _holding = InProgressAcks.Start(_messages, settings.InProgressInterval, time);
+        }
+    }
+
+    private async Task StopHoldingAsync()
+    {
+        if (_holding is not null)
+        {
+            await _holding.DisposeAsync();
+            _holding = null;
+        }
+    }
 }
