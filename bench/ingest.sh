@@ -47,7 +47,7 @@ dotnet build bench/Billing.IngestBench/Billing.IngestBench.csproj -c Release -wa
 ops() { dotnet "$ROOT_DIR/migrations/bin/Release/net10.0/billing-ops.dll" "$@"; }
 
 step "Starting the benchmark's own PostgreSQL (durable) and nats-server, fresh, in $BILLING_LOCAL_DIR"
-servers reset 2>/dev/null
+servers reset
 servers start >/dev/null
 mkdir -p "$BILLING_LOCAL_DIR"
 

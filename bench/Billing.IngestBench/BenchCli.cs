@@ -126,6 +126,11 @@ internal static class BenchCli
                 await error.WriteLineAsync($"ingest-bench: {e.Message}");
                 return Failed;
             }
+            catch (Exception e) when (e is NATS.Client.Core.NatsException or Npgsql.NpgsqlException or IOException)
+            {
+                await error.WriteLineAsync($"ingest-bench: {e.GetType().Name}: {e.Message}");
+                return Failed;
+            }
 
             void Require(bool condition, string problem)
             {

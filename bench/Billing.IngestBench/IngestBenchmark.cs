@@ -112,12 +112,12 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
         Line("5 check", afterLive.Describe(all.Count));
 
         // 6. Summary.
-        var slower = rawNats.Rate <= rawCopy.Rate ? ("raw NATS", rawNats.Rate) : ("raw COPY", rawCopy.Rate);
-        var ratio = drain.Rate / slower.Item2;
+        var slower = rawNats.Rate <= rawCopy.Rate ? (Name: "raw NATS", Rate: rawNats.Rate) : (Name: "raw COPY", Rate: rawCopy.Rate);
+        var ratio = drain.Rate / slower.Rate;
         var peakRss = Math.Max(drain.PeakRss, latency.PeakRss);
         output.WriteLine("[6 summary]");
         Target("drain rate", $"{drain.Rate:N0} events/s", $">= {DrainTarget:N0} events/s", drain.Rate >= DrainTarget);
-        Target("vs raw limit", $"{ratio:N2} of {slower.Item1} ({slower.Item2:N0}/s, the slower)", $">= {RatioTarget:N2}", ratio >= RatioTarget);
+        Target("vs raw limit", $"{ratio:N2} of {slower.Name} ({slower.Rate:N0}/s, the slower)", $">= {RatioTarget:N2}", ratio >= RatioTarget);
         Target("worker peak RSS", Megabytes(peakRss), $"< {Megabytes(RssTarget)}", peakRss < RssTarget);
         Target("p99 latency", $"{Seconds(latency.P99, 3)} at {settings.LiveRate:N0}/s", $"< {Seconds(LatencyTarget)}", latency.P99 < LatencyTarget);
         var correct = drained.Passed && afterLive.Passed;
