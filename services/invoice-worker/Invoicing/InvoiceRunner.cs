@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Billing.Core.Data;
+using Billing.Core.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -35,6 +37,22 @@ public sealed partial class InvoiceRunner(
     ILogger<InvoiceRunner> logger)
 {
     public async Task<InvoiceRunResult> RunAsync(InvoiceRunRequest request, CancellationToken cancellationToken)
+    {
+        using var activity = BillingTelemetry.Source.StartActivity("invoice run");
+        activity?.SetTag("billing.period", request.Period.ToString());
+        activity?.SetTag("billing.account", request.AccountId);
+        activity?.SetTag("billing.dry_run", request.DryRun);
+        var result = await RunLockedAsync(request, cancellationToken);
+        activity?.SetTag("billing.invoices.issued", result.Issued);
+        activity?.SetTag("billing.invoices.incomplete", result.Incomplete);
+        if (!result.Succeeded)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, $"{result.Incomplete} incomplete, {result.Refusals.Count} refused");
+        }
+        return result;
+    }
+
+    private async Task<InvoiceRunResult> RunLockedAsync(InvoiceRunRequest request, CancellationToken cancellationToken)
     {
         if (request.DryRun)
         {
