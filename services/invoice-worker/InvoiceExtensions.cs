@@ -62,7 +62,7 @@ public static class InvoiceExtensions
         builder.Services.AddSingleton(services =>
         {
             var nats = services.GetRequiredService<IOptions<NatsOptions>>().Value;
-            return new NatsConnection(new NatsOpts { Url = nats.Url, Name = $"invoice-worker@{Environment.MachineName}" });
+            return new NatsConnection(nats.ClientOptions("invoice-worker"));
         });
         builder.Services.AddSingleton(services =>
         {
