@@ -45,9 +45,8 @@ public static class ApiExtensions
                 }
             })
             .ValidateOnStart();
-        // The API only presigns downloads: the KMS key matters to writers, not here.
-        services.AddSingleton<IValidateOptions<S3Options>>(new SettingsValidator<S3Options>(s3 =>
-            s3.Validate().Where(problem => !problem.StartsWith("S3__KmsKeyId", StringComparison.Ordinal))));
+        // The same settings as the invoice worker's (InvoiceObjectStore refuses incomplete ones): checked at start.
+        services.AddSingleton<IValidateOptions<S3Options>>(new SettingsValidator<S3Options>(s3 => s3.Validate()));
         services.AddSingleton<IAmazonS3>(sp => S3ClientFactory.Create(sp.GetRequiredService<IOptions<S3Options>>().Value));
         services.AddSingleton<InvoicePdfLinks>();
 
