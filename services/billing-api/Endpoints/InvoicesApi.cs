@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Billing.Api.Contracts;
 using Billing.Api.Http;
 using Billing.Core.Data;
@@ -17,7 +16,7 @@ using Microsoft.Net.Http.Headers;
 namespace Billing.Api.Endpoints;
 
 /// <summary>An account's invoices (cursor pagination), one invoice with its lines, and its PDF.</summary>
-public static partial class InvoicesApi
+public static class InvoicesApi
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
@@ -65,7 +64,7 @@ public static partial class InvoicesApi
         [Description("The account id (as billing-ops import accounts accepts it)."), ApiParameter(Pattern = ApiPatterns.AccountId, MaxLength = 64)]
         string accountId,
         [Description("Invoices per page."), ApiParameter(Integer = true, Minimum = "1", Maximum = "100", Default = "20")] string? limit,
-        [Description("nextCursor of the previous page; absent for the first page."), ApiParameter(Pattern = "^[A-Za-z0-9_-]+$", MaxLength = 64)]
+        [Description("nextCursor of the previous page; absent for the first page."), ApiParameter(Pattern = ApiPatterns.Cursor, MaxLength = 64)]
         string? cursor,
         IDbContextFactory<BillingDbContext> contexts,
         CancellationToken cancellationToken)
@@ -218,7 +217,7 @@ public static partial class InvoicesApi
 
     internal static string? DecodeCursor(string cursor)
     {
-        if (cursor.Length > 64 || !CursorAlphabet().IsMatch(cursor))
+        if (cursor.Length > 64 || !ApiPatterns.CursorRegex().IsMatch(cursor))
         {
             return null;
         }
@@ -227,19 +226,13 @@ public static partial class InvoicesApi
         try
         {
             var number = Encoding.ASCII.GetString(Convert.FromBase64String(base64));
-            return InvoiceNumber().IsMatch(number) ? number : null;
+            return ApiPatterns.InvoiceNumberRegex().IsMatch(number) ? number : null;
         }
         catch (FormatException)
         {
             return null;
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
-    private static partial Regex CursorAlphabet();
-
-    [GeneratedRegex("^INV-[0-9]{4}-[0-9]{6}$")]
-    private static partial Regex InvoiceNumber();
 }
 
 /// <summary>Presigned download URLs for stored invoice PDFs, in the bucket each invoice row names.</summary>

@@ -10,7 +10,7 @@ namespace Billing.Api.Http;
 /// into one 400 validation problem (RFC 9457 with an <c>errors</c> member). Handlers take every parameter as a string
 /// and parse it here, so malformed input is a 400 that says why, never a binding failure or a 5xx.
 /// </summary>
-public sealed partial class RequestErrors
+public sealed class RequestErrors
 {
     /// <summary>Longest range of days one usage request may cover.</summary>
     public const int MaxRangeYears = 1;
@@ -91,7 +91,7 @@ public sealed partial class RequestErrors
         {
             return new DateTimeOffset(day, TimeOnly.MinValue, TimeSpan.Zero);
         }
-        if (value.Length <= 40 && IsoInstant().IsMatch(value)
+        if (value.Length <= 40 && ApiPatterns.IsoInstantRegex().IsMatch(value)
             && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var instant))
         {
             return instant.ToUniversalTime();
@@ -177,7 +177,4 @@ public sealed partial class RequestErrors
     }
 
     private static string Iso(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")]
-    private static partial Regex IsoInstant();
 }
