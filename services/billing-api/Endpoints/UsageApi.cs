@@ -43,7 +43,7 @@ public static class UsageApi
     }
 
     /// <summary>Commands are prepared on first use per physical connection (the data source's MaxAutoPrepare).</summary>
-    internal static NpgsqlCommand CreateCommand(NpgsqlDataSource dataSource, string accountId, DateOnly from, DateOnly to, string granularity)
+    public static NpgsqlCommand CreateCommand(NpgsqlDataSource dataSource, string accountId, DateOnly from, DateOnly to, string granularity)
     {
         var command = dataSource.CreateCommand(Sql);
         command.Parameters.Add(new NpgsqlParameter<string> { Value = accountId, NpgsqlDbType = NpgsqlDbType.Text });
