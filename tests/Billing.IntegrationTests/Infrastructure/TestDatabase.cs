@@ -15,6 +15,7 @@ public sealed class TestDatabase : IAsyncDisposable
     private static readonly Lazy<Task> Template = new(CreateTemplateAsync);
 
     private readonly string _adminConnectionString;
+    private readonly List<string> _logins = [];
 
     private TestDatabase(string adminConnectionString, string name)
     {
@@ -63,12 +64,35 @@ public sealed class TestDatabase : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// A login role of its own that is a member of <c>billing_reader</c> (the API's read-only group role, created by the
+    /// migration), the way an administrator or Vault's database engine makes one: <c>CREATE ROLE ... LOGIN</c>, then
+    /// <c>GRANT billing_reader TO ...</c>. Returns a connection string to this database as that role. Roles belong to
+    /// the cluster, so the name is unique and the role is dropped with the database.
+    /// </summary>
+    public async Task<string> CreateReadOnlyLoginAsync()
+    {
+        var role = $"{Name}_api";
+        var password = Guid.NewGuid().ToString("N");
+        await ExecuteAsync($"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'; GRANT {SchemaSql.ReaderRole} TO \"{role}\"");
+        lock (_logins)
+        {
+            _logins.Add(role);
+        }
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Username = role, Password = password }.ConnectionString;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await DataSource.DisposeAsync();
         await using var admin = NpgsqlDataSource.Create(_adminConnectionString);
         await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
         await drop.ExecuteNonQueryAsync();
+        foreach (var role in _logins)
+        {
+            await using var dropRole = admin.CreateCommand($"DROP ROLE IF EXISTS \"{role}\"");
+            await dropRole.ExecuteNonQueryAsync();
+        }
     }
 
     private static async Task<TestDatabase> CreateAsync(string fixture, string template)

@@ -1,0 +1,3 @@
+using Billing.ApiBench;
+
+return await ApiBenchmark.RunAsync(args);
