@@ -84,35 +84,13 @@ public sealed class VaultClient : IDisposable
             : null;
 
     /// <summary>Logs in with Kubernetes auth, or looks up <c>Vault__Token</c> to learn its lease.</summary>
-    public async Task LoginAsync(CancellationToken cancellationToken)
-    {
-        await _tokenLock.WaitAsync(cancellationToken);
-        try
-        {
-            await LoginCoreAsync(cancellationToken);
-        }
-        finally
-        {
-            _tokenLock.Release();
-        }
-    }
+    public Task LoginAsync(CancellationToken cancellationToken) => UnderTokenLockAsync(LoginCoreAsync, cancellationToken);
 
     /// <summary>
     /// Extends the token's lease with <c>renew-self</c>, or with Kubernetes auth logs in again where renewal cannot or did not
     /// help (see the class remarks). Throws <see cref="VaultException"/> when neither works.
     /// </summary>
-    public async Task RenewAsync(CancellationToken cancellationToken)
-    {
-        await _tokenLock.WaitAsync(cancellationToken);
-        try
-        {
-            await RenewCoreAsync(cancellationToken);
-        }
-        finally
-        {
-            _tokenLock.Release();
-        }
-    }
+    public Task RenewAsync(CancellationToken cancellationToken) => UnderTokenLockAsync(RenewCoreAsync, cancellationToken);
 
     /// <summary>Reads the current version of <c>&lt;KvMount&gt;/billing/&lt;name&gt;</c>; its keys are configuration keys.</summary>
     public async Task<VaultSecret> ReadSecretAsync(string name, CancellationToken cancellationToken)
@@ -178,6 +156,20 @@ public sealed class VaultClient : IDisposable
                 await RenewCoreAsync(cancellationToken);
             }
             return _lease!.Token;
+        }
+        finally
+        {
+            _tokenLock.Release();
+        }
+    }
+
+    /// <summary>One login or renewal at a time, so concurrent callers do not each log in.</summary>
+    private async Task UnderTokenLockAsync(Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        await _tokenLock.WaitAsync(cancellationToken);
+        try
+        {
+            await action(cancellationToken);
         }
         finally
         {
@@ -370,7 +362,7 @@ public sealed class VaultClient : IDisposable
             HttpStatusCode.Forbidden when path is not null =>
                 new VaultException(VaultFailure.PermissionDenied,
                     $"Vault at {Address} denied {operation} ({said}): the token's policies must grant \"read\" on {_options.PolicyPath} " +
-                    $"(helm/billing-service/files/vault-policy.hcl){RoleHint}", path),
+                    $"(helm/billing-service/files/vault-policy.hcl){RoleHint}{ExpiryHint}", path),
             HttpStatusCode.Forbidden =>
                 new VaultException(VaultFailure.PermissionDenied, $"Vault at {Address} refused {operation} ({said}): {denied}", path),
             HttpStatusCode.NotFound when path is not null =>
@@ -380,6 +372,11 @@ public sealed class VaultClient : IDisposable
             _ => new VaultException(VaultFailure.Refused, $"Vault at {Address} refused {operation} ({said})", path),
         };
     }
+
+    /// <summary>A token past its lease is refused with the same 403 as a missing policy; say so when that is the case.</summary>
+    private string ExpiryHint => ExpiresAt is { } expiry && expiry <= _time.GetUtcNow()
+        ? $"; or the token expired at {expiry.ToString("O", CultureInfo.InvariantCulture)} and could not be renewed"
+        : "";
 
     private string RoleHint => _options.EffectiveAuthMethod == VaultAuthMethod.Kubernetes
         ? $", attached to the Kubernetes auth role '{_options.Role}'"

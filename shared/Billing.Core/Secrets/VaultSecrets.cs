@@ -82,10 +82,11 @@ public sealed class VaultSecrets : IDisposable
 
     /// <summary>
     /// Until cancelled: waits (on the injected clock) until the token's renewal is due, renews it (or logs in again), and
-    /// reads the secrets again. A failure is reported to <paramref name="failed"/> and tried again after
+    /// reads the secrets again. A failure (a <see cref="VaultException"/> in all foreseen cases) is reported to
+    /// <paramref name="failed"/> and tried again after
     /// <see cref="RetryAfterFailure"/>; the values last read stay in force meanwhile. Returns when the token needs no renewal.
     /// </summary>
-    public async Task KeepAliveAsync(Action<VaultException>? failed, CancellationToken cancellationToken)
+    public async Task KeepAliveAsync(Action<Exception>? failed, CancellationToken cancellationToken)
     {
         while (_client.RenewalDueAt is { } due)
         {
@@ -99,8 +100,9 @@ public sealed class VaultSecrets : IDisposable
                 await _client.RenewAsync(cancellationToken);
                 await RefreshAsync(cancellationToken);
             }
-            catch (VaultException e)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                // Whatever went wrong, the deployable keeps running on the secrets it has, and tries again.
                 failed?.Invoke(e);
                 await Task.Delay(RetryAfterFailure, _time, cancellationToken);
             }

@@ -100,7 +100,7 @@ public sealed class VaultClientTests
         using var secrets = await VaultSecrets.LoadAsync(vault.KubernetesOptions(), "ingest-worker", time, CancellationToken.None);
         var token = vault.Requests.Single(r => r.Path == Path("common")).Token!;
         using var stop = new CancellationTokenSource();
-        var failures = new List<VaultException>();
+        var failures = new List<Exception>();
         var keepAlive = secrets.KeepAliveAsync(failures.Add, stop.Token);
 
         var changed = NextChange(secrets);
@@ -220,6 +220,22 @@ public sealed class VaultClientTests
             "\"read\" on secret/data/billing/* (helm/billing-service/files/vault-policy.hcl), attached to the Kubernetes auth role 'billing'"));
         Assert.That(vault.Requests.Count(r => r.Path == Path("ingest-worker")), Is.EqualTo(1), "a 403 is not retried");
         AssertNoCredential(e, vault);
+    }
+
+    [Test]
+    public async Task A_read_refused_because_the_Vault_Token_expired_says_so()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var vault = await StartAsync(time);
+        using var client = new VaultClient(vault.TokenOptions(vault.CreateToken(TimeSpan.FromHours(1), renewable: false)), time);
+        await client.LoginAsync(CancellationToken.None);
+
+        time.Advance(TimeSpan.FromHours(1));
+        var e = Assert.ThrowsAsync<VaultException>(() => client.ReadSecretAsync("common", CancellationToken.None))!;
+
+        Assert.That(e.Failure, Is.EqualTo(VaultFailure.PermissionDenied));
+        Assert.That(e.Message, Does.StartWith($"Vault at {vault.Address} denied reading secret/billing/common (403: permission denied)")
+            .And.EndWith("; or the token expired at 2026-11-15T13:00:00.0000000+00:00 and could not be renewed"));
     }
 
     [Test]
