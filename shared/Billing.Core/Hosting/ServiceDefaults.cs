@@ -16,8 +16,8 @@ namespace Billing.Core.Hosting;
 
 /// <summary>
 /// What every billing deployable shares (the way eShop's ServiceDefaults serve every service): its secrets (Vault, the
-/// Vault Agent's files), Serilog compact JSON to stdout, the system <see cref="TimeProvider"/>, health checks tagged
-/// <c>live</c>/<c>ready</c>, and Prometheus metrics.
+/// Vault Agent's files), Serilog compact JSON to stdout, traces over OTLP where a collector is configured, the system
+/// <see cref="TimeProvider"/>, health checks tagged <c>live</c>/<c>ready</c>, and Prometheus metrics.
 /// </summary>
 public static class ServiceDefaults
 {
@@ -41,6 +41,7 @@ public static class ServiceDefaults
             .Enrich.WithProperty("service", builder.Environment.ApplicationName)
             .WriteTo.Console(new RenderedCompactJsonFormatter()));
 
+        builder.AddBillingTracing();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
