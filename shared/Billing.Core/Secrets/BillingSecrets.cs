@@ -123,6 +123,7 @@ internal sealed partial class VaultRenewalService(VaultSecrets secrets, ILogger<
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        Loaded(logger, secrets.Values.Count, string.Join(", ", secrets.Names), secrets.Client.Address, secrets.Client.RenewalDueAt);
         try
         {
             await secrets.KeepAliveAsync(e => RenewalFailed(logger, e.Message, VaultSecrets.RetryAfterFailure.TotalSeconds), stoppingToken);
@@ -136,6 +137,9 @@ internal sealed partial class VaultRenewalService(VaultSecrets secrets, ILogger<
             // Shutting down.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Configuration holds {Keys} key(s) from Vault secrets {Secrets} at {Address}; token renewal due at {RenewalDue}")]
+    private static partial void Loaded(ILogger logger, int keys, string secrets, string address, DateTimeOffset? renewalDue);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Vault token renewal or secret re-read failed: {Reason}; the secrets read last stay in force; retrying in {Seconds} s")]
     private static partial void RenewalFailed(ILogger logger, string reason, double seconds);
