@@ -102,7 +102,7 @@ public sealed class AlertRuleTests
         });
     }
 
-    private static IEnumerable<YamlMappingNode> Rules()
+    internal static IEnumerable<YamlMappingNode> Rules()
     {
         var (rule, _) = HelmChart.Document("prometheusrule.yaml", "PrometheusRule");
         return ((YamlSequenceNode)HelmChart.At(rule, "spec", "groups")!).Children

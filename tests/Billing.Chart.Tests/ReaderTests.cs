@@ -3,7 +3,7 @@ using Billing.Chart.Tests.Infrastructure;
 namespace Billing.Chart.Tests;
 
 /// <summary>The readers the chart tests rest on, on small inputs with known answers: the template action scanner and
-/// stripper, the .Values path finder, and the PromQL and C# metric name readers.</summary>
+/// stripper, the .Values path finder, the PromQL and C# metric name readers, and the Markdown anchor reader.</summary>
 [Parallelizable(ParallelScope.All)]
 public sealed class ReaderTests
 {
@@ -93,5 +93,39 @@ public sealed class ReaderTests
             "billing_max_deliveries_exceeded_total", "billing_consumer_pending_messages", "billing_ingest_batch_duration_seconds_bucket",
             "billing_ingest_publish_to_commit_seconds_count",
         }));
+    }
+
+    [Test]
+    [TestCase("Consumer lag", "consumer-lag")]
+    [TestCase("Partial first invoice (R-BILL-06)", "partial-first-invoice-r-bill-06")]
+    [TestCase("Phase 0: deploy, observe", "phase-0-deploy-observe")]
+    [TestCase("The `billing-ops` CLI, [linked](https://example.com) and <em>tagged</em>", "the-billing-ops-cli-linked-and-tagged")]
+    [TestCase("Über_uns & more", "über_uns--more")]
+    public void Heading_slugs_are_githubs(string heading, string slug)
+    {
+        Assert.That(Markdown.Slug(heading), Is.EqualTo(slug));
+    }
+
+    [Test]
+    public void Anchors_come_from_headings_outside_code_blocks_and_explicit_anchors()
+    {
+        const string text = """
+            # Title
+            ## Dead letters
+            <a id="r-bill-05"></a>Some text, [a link](#dead-letters).
+            ```sh
+            # a shell comment, not a heading
+            ```
+            ~~~
+            ## Not a heading either
+            ~~~
+            ## Dead letters
+            ### C# notes ##
+            """;
+        Assert.Multiple(() =>
+        {
+            Assert.That(Markdown.Anchors(text), Is.EquivalentTo(new[] { "title", "dead-letters", "r-bill-05", "dead-letters-1", "c-notes" }));
+            Assert.That(Markdown.LinksWithin(text), Is.EquivalentTo(new[] { "dead-letters" }));
+        });
     }
 }
