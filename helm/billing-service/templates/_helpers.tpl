@@ -245,7 +245,8 @@ affinity:
 
 {{/* A billing-ops container of the provision hook: (dict "root" $ "step" (list "provision" "nats")). */}}
 {{- define "billing-service.opsContainer" -}}
-- name: {{ join "-" .step | lower | trunc 63 | trimSuffix "-" }}
+{{- /* A DNS-1123 label from the step's arguments: "import pricing /data/x.csv" -> import-pricing-data-x-csv */}}
+- name: {{ regexReplaceAll "[^a-z0-9]+" (join "-" .step | lower) "-" | trimPrefix "-" | trunc 63 | trimSuffix "-" }}
   image: {{ include "billing-service.image" (dict "root" .root "repository" .root.Values.migrations.image.repository) }}
   imagePullPolicy: {{ .root.Values.image.pullPolicy }}
   args:
