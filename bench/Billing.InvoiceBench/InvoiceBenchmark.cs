@@ -44,8 +44,9 @@ internal sealed class InvoiceBenchmark(BenchSettings settings, TextWriter output
 
         // 2. The run.
         var cpu = Cpu();
+        CpuSample? atStoring = null;
         var run = await WorkerRun.RunAsync(settings.WorkerDll, ["--period", settings.Period.ToString()], WorkerEnvironment(),
-            Path.Combine(settings.LogDirectory, "invoice-worker.log"), cancellationToken);
+            Path.Combine(settings.LogDirectory, "invoice-worker.log"), pid => atStoring = Cpu(pid), cancellationToken);
         var runCpu = Cpu() - cpu;
         if (run.ExitCode != 0)
         {
@@ -67,6 +68,14 @@ internal sealed class InvoiceBenchmark(BenchSettings settings, TextWriter output
                        $"upload p50 {Quantiles(run.Stored.Select(s => s.UploadMs)).P50:N0} / p99 {Quantiles(run.Stored.Select(s => s.UploadMs)).P99:N0} ms, " +
                        $"mark p50 {Quantiles(run.Stored.Select(s => s.MarkMs)).P50:N0} / p99 {Quantiles(run.Stored.Select(s => s.MarkMs)).P99:N0} ms");
         CpuLine("2 run", invoices, ("worker", run.Cpu), ("postgres", runCpu.Postgres), ("ceph", runCpu.Ceph), ("nats-server", runCpu.Nats));
+        if (atStoring is { } split)
+        {
+            // The worker's share up to its 'storing' line, read from /proc while it ran; the rest is the store phase and after.
+            var before = split - cpu;
+            CpuLine("2 run", invoices, ("of which start-up, plan + issue: worker", split.Worker), ("postgres", before.Postgres));
+            CpuLine("2 run", invoices, ("of which store + publish: worker", run.Cpu - split.Worker), ("postgres", runCpu.Postgres - before.Postgres),
+                ("ceph", runCpu.Ceph - before.Ceph), ("nats-server", runCpu.Nats - before.Nats));
+        }
         var check = await CheckAsync(dataSource, js, run, cancellationToken);
         Line("2 check", check.Describe());
 
@@ -298,17 +307,18 @@ internal sealed class InvoiceBenchmark(BenchSettings settings, TextWriter output
         return sorted.Count == 0 ? new(double.NaN, double.NaN, double.NaN, double.NaN) : new(At(0.5), At(0.9), At(0.99), sorted[^1]);
     }
 
-    private sealed record CpuSample(TimeSpan Bench, TimeSpan Postgres, TimeSpan Ceph, TimeSpan Nats)
+    private sealed record CpuSample(TimeSpan Bench, TimeSpan Postgres, TimeSpan Ceph, TimeSpan Nats, TimeSpan Worker)
     {
         public static CpuSample operator -(CpuSample end, CpuSample start) =>
-            new(end.Bench - start.Bench, end.Postgres - start.Postgres, end.Ceph - start.Ceph, end.Nats - start.Nats);
+            new(end.Bench - start.Bench, end.Postgres - start.Postgres, end.Ceph - start.Ceph, end.Nats - start.Nats, end.Worker - start.Worker);
     }
 
-    private CpuSample Cpu() => new(
+    private CpuSample Cpu(int? workerPid = null) => new(
         System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime,
         settings.PostgresPid is { } pg ? CpuAccounting.OfTree(pg) : TimeSpan.Zero,
         settings.CephPids.Aggregate(TimeSpan.Zero, (sum, pid) => sum + CpuAccounting.Of(pid)),
-        settings.NatsPid is { } n ? CpuAccounting.Of(n) : TimeSpan.Zero);
+        settings.NatsPid is { } n ? CpuAccounting.Of(n) : TimeSpan.Zero,
+        workerPid is { } w ? CpuAccounting.Of(w) : TimeSpan.Zero);
 
     /// <summary>CPU time per invoice of the processes that did the phase's work.</summary>
     private void CpuLine(string label, long count, params (string Process, TimeSpan Time)[] parts)

@@ -33,8 +33,9 @@ internal sealed record WorkerResult(
 /// </remarks>
 internal static partial class WorkerRun
 {
+    /// <param name="onStoring">Called with the worker's pid as soon as its storer logs that it starts (the end of plan and issue).</param>
     public static async Task<WorkerResult> RunAsync(string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment,
-        string logPath, CancellationToken cancellationToken)
+        string logPath, Action<int> onStoring, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -60,10 +61,15 @@ internal static partial class WorkerRun
         var started = DateTimeOffset.UtcNow;
         using var process = Process.Start(start) ?? throw new BenchmarkException($"could not start dotnet {dll}");
         await File.WriteAllTextAsync(Path.Combine(Path.GetDirectoryName(logPath)!, "worker.pid"), process.Id.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        var pid = process.Id;
         void Record(string? line)
         {
             if (line is not null)
             {
+                if (line.Contains("\"PendingInvoices\"", StringComparison.Ordinal))
+                {
+                    onStoring(pid);
+                }
                 lock (gate)
                 {
                     lines.Add(line);
