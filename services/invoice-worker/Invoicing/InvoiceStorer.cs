@@ -70,15 +70,16 @@ public sealed partial class InvoiceStorer(
         }
         catch
         {
-            // The database failed: stop uploading (what is uploaded is marked by the next run).
+            // Marking failed (the database, or the run was cancelled): stop uploading; what is uploaded is marked by
+            // the next run. The uploads end cancelled, or with an error of their own: marking's is the one reported.
             await stop.CancelAsync();
             try
             {
                 await uploads;
             }
-            catch (OperationCanceledException)
+            catch (Exception)
             {
-                // As asked.
+                // Marking's failure is the one rethrown below.
             }
             throw;
         }
