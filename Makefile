@@ -1,6 +1,6 @@
 # The two commands: `make demo` runs the main job end to end on local servers, `make test` runs the whole suite.
 # Both install what is missing and are idempotent. `make stop` stops the local servers.
-.PHONY: demo test stop build sql-script servers clean bench-ingest bench-api
+.PHONY: demo test stop build sql-script servers clean bench-ingest bench-invoice bench-api
 
 demo:
 	scripts/demo.sh
@@ -21,6 +21,10 @@ servers:
 # The ingest benchmark on its own durable servers (README, Performance); not a test. BENCH_ARGS go to the benchmark.
 bench-ingest:
 	bench/ingest.sh $(BENCH_ARGS)
+
+# The invoice benchmark on its own durable servers (README, Performance); not a test. BENCH_ARGS go to the benchmark.
+bench-invoice:
+	bench/invoice.sh $(BENCH_ARGS)
 
 # The API benchmark: the usage route against its raw query on a year of summaries (README, Performance); not a test.
 bench-api:

@@ -10,8 +10,8 @@ namespace Billing.InvoiceWorker.Pdf;
 /// overflow, each with "Page N of M".
 /// </summary>
 /// <remarks>
-/// Thread-safe and stateless: the typefaces are loaded once per process and shared; everything else is made per call,
-/// so one instance can render many invoices in parallel. The output depends only on the document: the same document
+/// Thread-safe and stateless: the fonts are loaded once per process and shared; everything else (the font subsets the
+/// PDF embeds included) is made per call, so one instance can render many invoices in parallel. The output depends only on the document: the same document
 /// gives the same bytes (the PDF's dates are <see cref="InvoiceDocument.IssuedAt"/>, and it carries no random id).
 /// </remarks>
 public sealed class InvoicePdfRenderer
@@ -54,23 +54,54 @@ public sealed class InvoicePdfRenderer
             Modified = issuedAt,
         };
 
-        using var painter = new PagePainter();
-        using (SKDocument document = SKDocument.CreatePdf(output, metadata)
-            ?? throw new InvalidOperationException("Skia could not create a PDF document."))
+        // The PDF embeds only the glyphs it draws: a dry run of the drawing steps finds them, each font is cut down to
+        // them, and the pages are drawn in those subsets (Skia embeds the whole of whatever font it is given).
+        Dictionary<InvoiceFont, FontSubset> subsets = [];
+        try
         {
-            for (int i = 0; i < pages.Count; i++)
+            using (PagePainter collecting = PagePainter.Collecting())
             {
-                painter.BeginPage(document.BeginPage(InvoiceLayout.PageWidth, InvoiceLayout.PageHeight));
-                foreach (Action<PagePainter> draw in pages[i])
+                DrawPages(collecting, invoice, pages, document: null);
+                foreach ((InvoiceFont font, HashSet<ushort> glyphs) in collecting.Glyphs)
                 {
-                    draw(painter);
+                    subsets[font] = font.Subset(glyphs);
                 }
-
-                InvoiceLayout.DrawFooter(painter, invoice, i + 1, pages.Count);
-                document.EndPage();
             }
 
-            document.Close();
+            using var painter = new PagePainter(subsets.ToDictionary(s => s.Key, s => s.Value.Typeface));
+            using (SKDocument document = SKDocument.CreatePdf(output, metadata)
+                ?? throw new InvalidOperationException("Skia could not create a PDF document."))
+            {
+                DrawPages(painter, invoice, pages, document);
+                document.Close();
+            }
+        }
+        finally
+        {
+            foreach (FontSubset subset in subsets.Values)
+            {
+                subset.Dispose();
+            }
+        }
+    }
+
+    // Each page's steps, then its footer ("Page N of M"); onto the document's pages, or (no document) only into the painter.
+    private static void DrawPages(PagePainter painter, InvoiceDocument invoice, IReadOnlyList<IReadOnlyList<Action<PagePainter>>> pages, SKDocument? document)
+    {
+        for (int i = 0; i < pages.Count; i++)
+        {
+            if (document is not null)
+            {
+                painter.BeginPage(document.BeginPage(InvoiceLayout.PageWidth, InvoiceLayout.PageHeight));
+            }
+
+            foreach (Action<PagePainter> draw in pages[i])
+            {
+                draw(painter);
+            }
+
+            InvoiceLayout.DrawFooter(painter, invoice, i + 1, pages.Count);
+            document?.EndPage();
         }
     }
 
