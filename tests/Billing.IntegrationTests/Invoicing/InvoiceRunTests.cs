@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Billing.Core.Messaging;
 using Billing.IntegrationTests.Infrastructure;
@@ -13,7 +12,6 @@ public sealed partial class InvoiceRunTests
     private TestDatabase _database = null!;
     private TestNats _nats = null!;
     private TestS3 _s3 = null!;
-    private S3Server _s3Server = null!;
     private OpsResult _firstRun = null!;
 
     [OneTimeSetUp]
@@ -25,7 +23,6 @@ public sealed partial class InvoiceRunTests
         _nats = await TestNats.CreateAsync(nameof(InvoiceRunTests));
         await _nats.CreateEventsStreamAndConsumerAsync();
         await _nats.JetStream.CreateOrUpdateStreamAsync(NatsTopology.InvoicesStream(_nats.Options));
-        _s3Server = await TestServers.S3Async();
         _s3 = await TestS3.CreateAsync(nameof(InvoiceRunTests));
         await _s3.ProvisionAsync();
 
@@ -51,29 +48,7 @@ public sealed partial class InvoiceRunTests
         await _database.DisposeAsync();
     }
 
-    private async Task<OpsResult> RunInvoiceWorkerAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "invoice-worker.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["ConnectionStrings__Billing"] = _database.ConnectionString;
-        foreach (var (key, value) in _nats.Configuration().Concat(_s3.Configuration()))
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-        start.Environment["AWS_ACCESS_KEY_ID"] = _s3Server.AccessKey;
-        start.Environment["AWS_SECRET_ACCESS_KEY"] = _s3Server.SecretKey;
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new OpsResult(process.ExitCode, await output, await error);
-    }
+    private Task<OpsResult> RunInvoiceWorkerAsync(params string[] args) => InvoiceWorkerProcess.RunAsync(_database, _nats, _s3, args);
 
     [Test]
     public async Task Every_account_and_currency_with_billable_usage_gets_one_invoice_and_the_run_exits_zero()
