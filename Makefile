@@ -9,6 +9,7 @@ test:
 	scripts/test.sh
 
 stop:
+	scripts/demo.sh stop
 	scripts/local-servers.sh stop
 
 build:

@@ -28,6 +28,9 @@ internal sealed class OpsCli(
     public const int Failed = 1;
     public const int BadUsage = 2;
 
+    /// <summary>The deployable's name: its Vault secrets are <c>secret/billing/common</c> and <c>secret/billing/billing-ops</c>.</summary>
+    public const string Deployable = "billing-ops";
+
     public Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
         BuildCommands().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
 
@@ -245,7 +248,7 @@ internal sealed class OpsCli(
         var failed = 0;
         try
         {
-            using var s3 = S3ClientFactory.Create(settings.Options, s3Credentials);
+            using var s3 = S3ClientFactory.Create(settings.Options, s3Credentials ?? S3ClientFactory.CredentialsFrom(configuration));
             var provisioner = new S3Provisioner(s3, settings.Options, time);
             await foreach (var result in provisioner.ProvisionAsync(cancellationToken))
             {
@@ -295,7 +298,10 @@ internal sealed class OpsCli(
             output.WriteLine(result);
         }
         var failed = results.Count(r => !r.Passed);
-        output.WriteLine(failed == 0 ? $"preflight passed: {results.Count} item(s)" : $"preflight FAILED: {failed} of {results.Count} item(s)");
+        var skipped = results.Count(r => r.Skipped);
+        var checkedItems = results.Count - skipped;
+        var skips = skipped == 0 ? "" : $", {skipped} skipped";
+        output.WriteLine(failed == 0 ? $"preflight passed: {checkedItems} item(s){skips}" : $"preflight FAILED: {failed} of {checkedItems} item(s){skips}");
         return failed == 0 ? Ok : Failed;
     }
 

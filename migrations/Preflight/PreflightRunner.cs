@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Billing.Core.Data;
+using Billing.Core.Secrets;
 using Billing.Core.Storage;
 using Billing.Migrations.Provisioning;
 using Billing.Migrations.Schema;
@@ -10,10 +11,12 @@ using NATS.Client.JetStream;
 
 namespace Billing.Migrations.Preflight;
 
-/// <summary>One line of the pre-launch checklist.</summary>
-internal sealed record PreflightResult(string Item, bool Passed, string Detail)
+/// <summary>One line of the pre-launch checklist. A skipped item (not configured for this installation) does not fail it.</summary>
+internal sealed record PreflightResult(string Item, bool Passed, string Detail, bool Skipped = false)
 {
-    public override string ToString() => $"{(Passed ? "PASS" : "FAIL")}  {Item}: {Detail}";
+    public static PreflightResult Skip(string item, string why) => new(item, Passed: true, why, Skipped: true);
+
+    public override string ToString() => $"{(Skipped ? "SKIP" : Passed ? "PASS" : "FAIL")}  {Item}: {Detail}";
 }
 
 /// <summary>
@@ -33,7 +36,62 @@ internal sealed class PreflightRunner(
         await CheckDatabaseAsync(results, cancellationToken);
         results.AddRange(await CheckNatsAsync(cancellationToken));
         results.AddRange(await CheckS3Async(cancellationToken));
+        results.Add(await CheckVaultAsync(cancellationToken));
         return results;
+    }
+
+    /// <summary>
+    /// Vault answers, the login works, and every secret <c>billing-ops</c> is configured to read is readable (seed: "Vault
+    /// policy: billing-service reads secret/billing/*"). Skipped where no Vault is configured.
+    /// </summary>
+    private async Task<PreflightResult> CheckVaultAsync(CancellationToken cancellationToken)
+    {
+        VaultOptions options;
+        try
+        {
+            options = VaultOptions.Bind(configuration);
+        }
+        catch (InvalidOperationException e)
+        {
+            return new("Vault reachable and secret/billing/* readable", false, $"misconfigured: {e.Message}");
+        }
+        var item = $"Vault reachable and {options.KvMount}/{VaultOptions.Folder}/* readable";
+        if (!options.IsConfigured)
+        {
+            return PreflightResult.Skip(item, "Vault not configured (Vault__Address unset)");
+        }
+        var problems = options.Validate(OpsCli.Deployable);
+        if (problems.Count > 0)
+        {
+            return new(item, false, $"misconfigured: {string.Join("; ", problems)}");
+        }
+
+        using var client = new VaultClient(options, time);
+        try
+        {
+            await client.LoginAsync(cancellationToken);
+        }
+        catch (VaultException e)
+        {
+            return new(item, false, e.Message);
+        }
+        var read = new List<string>();
+        var failures = new List<string>();
+        foreach (var name in options.SecretNames(OpsCli.Deployable))
+        {
+            try
+            {
+                var secret = await client.ReadSecretAsync(name, cancellationToken);
+                read.Add($"{secret.Path} ({secret.Values.Count} key(s))");
+            }
+            catch (VaultException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+        return failures.Count == 0
+            ? new(item, true, $"logged in at {client.Address} with {options.AuthDescription}; read {string.Join(", ", read)}")
+            : new(item, false, string.Join("; ", failures));
     }
 
     /// <summary>The database items; those that need the schema are reported unchecked when it is not current.</summary>
@@ -125,7 +183,7 @@ internal sealed class PreflightRunner(
 
         try
         {
-            using var s3 = S3ClientFactory.Create(options, s3Credentials);
+            using var s3 = S3ClientFactory.Create(options, s3Credentials ?? S3ClientFactory.CredentialsFrom(configuration));
             var provisioner = new S3Provisioner(s3, options, time);
             var state = await provisioner.InspectBucketAsync(cancellationToken);
             var bucket = CheckBucket(bucketItem, options, state);

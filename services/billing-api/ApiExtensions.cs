@@ -47,7 +47,9 @@ public static class ApiExtensions
             .ValidateOnStart();
         // The same settings as the invoice worker's (InvoiceObjectStore refuses incomplete ones): checked at start.
         services.AddSingleton<IValidateOptions<S3Options>>(new SettingsValidator<S3Options>(s3 => s3.Validate()));
-        services.AddSingleton<IAmazonS3>(sp => S3ClientFactory.Create(sp.GetRequiredService<IOptions<S3Options>>().Value));
+        // S3 keys from configuration (Vault, files) where given; otherwise the SDK's default chain (IRSA).
+        services.AddSingleton<IAmazonS3>(sp => S3ClientFactory.Create(
+            sp.GetRequiredService<IOptions<S3Options>>().Value, sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<InvoicePdfLinks>();
 
         services.AddOptions<ApiClientsOptions>().BindConfiguration(ApiClientsOptions.Section);

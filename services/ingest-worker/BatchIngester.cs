@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Billing.Core.Domain;
+using Billing.Core.Hosting;
 using Billing.Core.Messaging;
 using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
@@ -65,6 +67,13 @@ public sealed partial class BatchIngester
     public async Task<BatchOutcome> ProcessAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
+        // One span per batch (a batch is the unit of work: one transaction, then the acks); its trace id is on every log
+        // event written while it runs.
+        using var activity = BillingTelemetry.Source.StartActivity("ingest batch", ActivityKind.Consumer);
+        activity?.SetTag("messaging.system", "nats");
+        activity?.SetTag("messaging.destination.name", _nats.EventsStream);
+        activity?.SetTag("messaging.consumer.group.name", _nats.EventsConsumer);
+        activity?.SetTag("messaging.batch.message_count", messages.Count);
         var catalog = await _catalog.GetAsync(cancellationToken);
         var batch = Classify(messages, catalog);
 
@@ -77,10 +86,12 @@ public sealed partial class BatchIngester
         }
         catch (NpgsqlException e) when (e.IsTransient || e is not PostgresException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "database unavailable; batch handed back");
             return await ReleaseAsync(messages, e);
         }
         catch (TimeoutException e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "database timed out; batch handed back");
             return await ReleaseAsync(messages, e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -124,6 +135,8 @@ public sealed partial class BatchIngester
             }
         }
         _metrics.AckDuration.Observe(_time.GetElapsedTime(ackStarted).TotalSeconds);
+        activity?.SetTag("billing.events.inserted", result.InsertedCount);
+        activity?.SetTag("billing.dead_letters", batch.DeadLetters.Count + result.ConflictingDuplicates.Count);
         LogBatchWritten(messages.Count, result.InsertedCount, batch.DeadLetters.Count + result.ConflictingDuplicates.Count);
         return new BatchOutcome(true, TimeSpan.Zero);
     }

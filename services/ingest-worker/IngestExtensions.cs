@@ -27,7 +27,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton(services =>
         {
             var nats = services.GetRequiredService<IOptions<NatsOptions>>().Value;
-            return new NatsConnection(new NatsOpts { Url = nats.Url, Name = $"ingest-worker@{Environment.MachineName}" });
+            return new NatsConnection(nats.ClientOptions("ingest-worker"));
         });
 
         builder.Services.AddSingleton<IngestMetrics>();

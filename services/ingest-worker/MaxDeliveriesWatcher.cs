@@ -38,26 +38,50 @@ public sealed partial class MaxDeliveriesWatcher(
             return;
         }
         var streamName = natsOptions.Value.EventsStream;
-        try
+        // NATS unreachable (at start, or the connection lost for good) is not a reason to stop the worker: the ingest
+        // loop goes on without it; subscribe again until it works.
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await using var subscription = await nats.SubscribeCoreAsync(AdvisorySubject(natsOptions.Value), QueueGroup,
-                NatsRawSerializer<byte[]>.Default, cancellationToken: stoppingToken);
-            await nats.PingAsync(stoppingToken);
-            _subscribed.TrySetResult();
-            await foreach (var advisory in subscription.Msgs.ReadAllAsync(stoppingToken))
+            try
             {
-                if (advisory.Data is null || !TryRead(advisory.Data, out var sequence, out var deliveries))
+                await WatchAsync(streamName, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down.
+            }
+            catch (NatsException e)
+            {
+                LogSubscribeFailed(e, RetryDelay);
+                try
                 {
-                    continue;
+                    await Task.Delay(RetryDelay, stoppingToken);
                 }
-                metrics.MaxDeliveriesExceeded.Inc();
-                LogMaxDeliveries(sequence, deliveries, streamName);
-                await DeadLetterAsync(streamName, sequence, deliveries, stoppingToken);
+                catch (OperationCanceledException)
+                {
+                    // Shutting down.
+                }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+    }
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+
+    private async Task WatchAsync(string streamName, CancellationToken stoppingToken)
+    {
+        await using var subscription = await nats.SubscribeCoreAsync(AdvisorySubject(natsOptions.Value), QueueGroup,
+            NatsRawSerializer<byte[]>.Default, cancellationToken: stoppingToken);
+        await nats.PingAsync(stoppingToken);
+        _subscribed.TrySetResult();
+        await foreach (var advisory in subscription.Msgs.ReadAllAsync(stoppingToken))
         {
-            // Shutting down.
+            if (advisory.Data is null || !TryRead(advisory.Data, out var sequence, out var deliveries))
+            {
+                continue;
+            }
+            metrics.MaxDeliveriesExceeded.Inc();
+            LogMaxDeliveries(sequence, deliveries, streamName);
+            await DeadLetterAsync(streamName, sequence, deliveries, stoppingToken);
         }
     }
 
@@ -101,6 +125,9 @@ public sealed partial class MaxDeliveriesWatcher(
         }
         return false;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to the max-deliveries advisory; trying again in {RetryDelay}")]
+    private partial void LogSubscribeFailed(Exception exception, TimeSpan retryDelay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "JetStream gave up on stream sequence {StreamSequence} of {Stream} after {Deliveries} deliveries: the event is not stored; dead-lettering it")]
     private partial void LogMaxDeliveries(long streamSequence, int deliveries, string stream);

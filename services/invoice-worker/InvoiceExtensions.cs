@@ -62,12 +62,13 @@ public static class InvoiceExtensions
         builder.Services.AddSingleton(services =>
         {
             var nats = services.GetRequiredService<IOptions<NatsOptions>>().Value;
-            return new NatsConnection(new NatsOpts { Url = nats.Url, Name = $"invoice-worker@{Environment.MachineName}" });
+            return new NatsConnection(nats.ClientOptions("invoice-worker"));
         });
         builder.Services.AddSingleton(services =>
         {
             var s3 = services.GetRequiredService<IOptions<S3Options>>().Value;
-            return new InvoiceObjectStore(S3ClientFactory.Create(s3), s3, services.GetRequiredService<TimeProvider>());
+            var client = S3ClientFactory.Create(s3, services.GetRequiredService<IConfiguration>());
+            return new InvoiceObjectStore(client, s3, services.GetRequiredService<TimeProvider>());
         });
         builder.Services.AddSingleton<InvoicePdfRenderer>();
         builder.Services.AddSingleton<InvoicePlanner>();

@@ -8,7 +8,8 @@ namespace Billing.InvoiceWorker;
 /// issued, stored and announced) and stops the host: a run-to-completion program for a Kubernetes CronJob.
 /// </summary>
 public sealed partial class InvoiceJob(
-    InvoiceRunRequest request, InvoiceRunner runner, IHostApplicationLifetime lifetime, ILogger<InvoiceJob> logger) : BackgroundService
+    InvoiceRunRequest request, InvoiceRunner runner, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<InvoiceJob> logger)
+    : BackgroundService
 {
     public const int Incomplete = 1;
     public const int Crashed = 3;
@@ -17,6 +18,11 @@ public sealed partial class InvoiceJob(
     {
         try
         {
+            if (request.Period.EndInstant > time.GetUtcNow())
+            {
+                // Allowed (nothing is lost: usage arriving later reaches the next invoice as an adjustment), but unusual.
+                LogOpenPeriod(request.Period.ToString());
+            }
             var result = await runner.RunAsync(request, stoppingToken);
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"invoice run {request.Period}{(request.AccountId is null ? "" : $" account {request.AccountId}")}{(request.DryRun ? " (dry run)" : "")}: " +
@@ -26,6 +32,10 @@ public sealed partial class InvoiceJob(
             foreach (var refusal in result.Refusals)
             {
                 Console.Out.WriteLine($"  refused: {refusal}");
+            }
+            if (request.DryRun)
+            {
+                WritePreview(Console.Out, result.Preview);
             }
             Environment.ExitCode = result.Succeeded ? 0 : Incomplete;
             LogFinished(line);
@@ -44,6 +54,38 @@ public sealed partial class InvoiceJob(
             lifetime.StopApplication();
         }
     }
+
+    /// <summary>What a dry run would issue, one row per invoice, amounts in the currency's minor unit.</summary>
+    public static void WritePreview(TextWriter output, IReadOnlyList<PlannedInvoice> invoices)
+    {
+        if (invoices.Count == 0)
+        {
+            return;
+        }
+        string[] header = ["account", "currency", "lines", "adjustments", "subtotal", "tax", "total", "notes"];
+        var rows = invoices.Select(i =>
+        {
+            string Amount(decimal value) => value.ToString("F" + i.Currency.MinorUnits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            var adjustments = i.Lines.Count(l => l.Kind == "adjustment");
+            return new[]
+            {
+                i.AccountId, i.Currency.Code, (i.Lines.Count - adjustments).ToString(CultureInfo.InvariantCulture),
+                adjustments.ToString(CultureInfo.InvariantCulture), Amount(i.Subtotal), Amount(i.Tax), Amount(i.Total),
+                i.Notes.Count.ToString(CultureInfo.InvariantCulture),
+            };
+        }).ToList();
+        var widths = header.Select((h, c) => Math.Max(h.Length, rows.Max(r => r[c].Length))).ToArray();
+        // Text columns left-aligned, numbers right-aligned.
+        string Format(string[] cells) => "  " + string.Join("  ", cells.Select((cell, c) => c < 2 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd();
+        output.WriteLine(Format(header));
+        foreach (var row in rows)
+        {
+            output.WriteLine(Format(row));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Period {Period} has not ended yet: its usage after this run will be billed on the next invoice as a prior-period adjustment")]
+    private partial void LogOpenPeriod(string period);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Summary}")]
     private partial void LogFinished(string summary);

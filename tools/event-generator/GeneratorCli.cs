@@ -37,6 +37,7 @@ internal sealed class GeneratorCli(IConfiguration configuration, TextWriter outp
     private readonly Option<double> _unknownAccounts = new("--unknown-accounts") { Description = "Fraction of messages from accounts that do not exist (stored unrated)." };
     private readonly Option<double> _unpriced = new("--unpriced") { Description = "Fraction of messages on account x operator pairs without a price (stored unrated)." };
     private readonly Option<double> _poison = new("--poison") { Description = "Poison messages per event, cycling through every rejection reason (dead-lettered)." };
+    private readonly Option<int?> _waitDrained = new("--wait-drained") { Description = "After publishing, wait up to this many seconds until the consumer (Nats__EventsConsumer of Nats__EventsStream) has nothing pending or awaiting its ack; exit 1 if it does not drain in time." };
     private readonly Option<int> _inFlight = new("--in-flight") { Description = "Publishes awaiting their ack at once.", DefaultValueFactory = _ => 512 };
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
@@ -60,11 +61,18 @@ internal sealed class GeneratorCli(IConfiguration configuration, TextWriter outp
         var root = new RootCommand("event-generator: publishes realistic SMS billing events to NATS JetStream (Nats__Url, Nats__SubjectPrefix).")
         {
             _count, _rate, _seed, _month, _live, _accounts, _operators, _pricing,
-            _duplicates, _redeliveries, _unknownAccounts, _unpriced, _poison, _inFlight,
+            _duplicates, _redeliveries, _unknownAccounts, _unpriced, _poison, _inFlight, _waitDrained,
         };
         root.SetAction((result, ct) => PublishAsync(result, ct));
         MustBePositive(_count);
         MustBePositive(_inFlight);
+        _waitDrained.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError("--wait-drained must be a positive number of seconds");
+            }
+        });
         _rate.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<double?>() is { } rate && !(rate > 0 && double.IsFinite(rate)))
@@ -125,6 +133,10 @@ internal sealed class GeneratorCli(IConfiguration configuration, TextWriter outp
             var summary = await publisher.PublishAsync(TrafficGenerator.Generate(plan), cancellationToken);
             await StopAsync();
             PrintSummary(summary, plan);
+            if (args.GetValue(_waitDrained) is { } seconds)
+            {
+                return await WaitUntilDrainedAsync(jetStream, TimeSpan.FromSeconds(seconds), cancellationToken);
+            }
             return Ok;
         }
         catch (EventPublishException e)
@@ -142,6 +154,45 @@ internal sealed class GeneratorCli(IConfiguration configuration, TextWriter outp
         {
             await stopProgress.CancelAsync();
             await progress;
+        }
+    }
+
+    /// <summary>Waits until the billing consumer has delivered and had acknowledged everything in its stream.</summary>
+    private async Task<int> WaitUntilDrainedAsync(NatsJSContext jetStream, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var names = new NatsOptions();
+        var stream = configuration["Nats:EventsStream"] is { Length: > 0 } s ? s : names.EventsStream;
+        var consumerName = configuration["Nats:EventsConsumer"] is { Length: > 0 } c ? c : names.EventsConsumer;
+        var deadline = time.GetUtcNow() + timeout;
+        var lastReport = time.GetUtcNow();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), time);
+        try
+        {
+            while (true)
+            {
+                var consumer = await jetStream.GetConsumerAsync(stream, consumerName, cancellationToken);
+                var info = consumer.Info;
+                if (info.NumPending == 0 && info.NumAckPending == 0)
+                {
+                    output.WriteLine($"consumer {consumerName} drained: {info.Delivered.StreamSeq:N0} stream messages delivered and acknowledged");
+                    return Ok;
+                }
+                var now = time.GetUtcNow();
+                if (now > deadline)
+                {
+                    return Fail($"consumer {consumerName} of {stream} did not drain within {timeout.TotalSeconds:N0} s: {info.NumPending:N0} pending, {info.NumAckPending:N0} awaiting ack (is a worker consuming, with BILLING_CONSUMER_ENABLED=true?)");
+                }
+                if (now - lastReport >= ProgressInterval)
+                {
+                    lastReport = now;
+                    output.WriteLine($"  waiting for {consumerName}: {info.NumPending:N0} pending, {info.NumAckPending:N0} awaiting ack");
+                }
+                await timer.WaitForNextTickAsync(cancellationToken);
+            }
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            return Fail($"no consumer {consumerName} on stream {stream}: create it first (billing-ops provision nats)");
         }
     }
 

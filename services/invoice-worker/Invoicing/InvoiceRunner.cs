@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Billing.Core.Data;
+using Billing.Core.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -7,8 +9,13 @@ namespace Billing.InvoiceWorker.Invoicing;
 /// <summary>What to invoice: a period, optionally one account, optionally without writing anything.</summary>
 public sealed record InvoiceRunRequest(InvoicePeriod Period, string? AccountId, bool DryRun);
 
-/// <summary>How a run ended; exit code 0 only when every invoice of the period is issued, stored and announced.</summary>
-public sealed record InvoiceRunResult(int Planned, int Issued, int AlreadyIssued, int Stored, int Announced, int Incomplete, IReadOnlyList<string> Refusals)
+/// <summary>
+/// How a run ended; exit code 0 only when every invoice of the period is issued, stored and announced. A dry run
+/// carries the invoices it would issue in <paramref name="Preview"/>.
+/// </summary>
+public sealed record InvoiceRunResult(
+    int Planned, int Issued, int AlreadyIssued, int Stored, int Announced, int Incomplete, IReadOnlyList<string> Refusals,
+    IReadOnlyList<PlannedInvoice> Preview)
 {
     public bool Succeeded => Incomplete == 0 && Refusals.Count == 0;
 }
@@ -31,10 +38,26 @@ public sealed partial class InvoiceRunner(
 {
     public async Task<InvoiceRunResult> RunAsync(InvoiceRunRequest request, CancellationToken cancellationToken)
     {
+        using var activity = BillingTelemetry.Source.StartActivity("invoice run");
+        activity?.SetTag("billing.period", request.Period.ToString());
+        activity?.SetTag("billing.account", request.AccountId);
+        activity?.SetTag("billing.dry_run", request.DryRun);
+        var result = await RunLockedAsync(request, cancellationToken);
+        activity?.SetTag("billing.invoices.issued", result.Issued);
+        activity?.SetTag("billing.invoices.incomplete", result.Incomplete);
+        if (!result.Succeeded)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, $"{result.Incomplete} incomplete, {result.Refusals.Count} refused");
+        }
+        return result;
+    }
+
+    private async Task<InvoiceRunResult> RunLockedAsync(InvoiceRunRequest request, CancellationToken cancellationToken)
+    {
         if (request.DryRun)
         {
             var preview = await planner.PlanAsync(request.Period, request.AccountId, cancellationToken);
-            return new InvoiceRunResult(preview.Invoices.Count, 0, preview.AlreadyIssued, 0, 0, 0, preview.Refusals);
+            return new InvoiceRunResult(preview.Invoices.Count, 0, preview.AlreadyIssued, 0, 0, 0, preview.Refusals, preview.Invoices);
         }
 
         // The lock is held by this connection's session for the whole run.
@@ -44,6 +67,21 @@ public sealed partial class InvoiceRunner(
             take.Parameters.AddWithValue("key", AdvisoryLocks.InvoiceRun);
             LogWaitingForLock();
             await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // Holding the lock, no other run is alive: a run still marked running was killed or crashed before it could
+        // record how it ended. This run completes its work; record that one as failed so the history does not lie.
+        await using (var abandoned = dataSource.CreateCommand("""
+            UPDATE billing.invoice_runs SET status = 'failed', finished_at = @now,
+                error = 'the run ended without recording an outcome (killed or crashed); a later run completed its work'
+            WHERE status = 'running'
+            """))
+        {
+            abandoned.Parameters.AddWithValue("now", time.GetUtcNow());
+            if (await abandoned.ExecuteNonQueryAsync(cancellationToken) is var count and > 0)
+            {
+                LogAbandonedRuns(count);
+            }
         }
 
         var runId = Guid.CreateVersion7(time.GetUtcNow());
@@ -71,7 +109,7 @@ public sealed partial class InvoiceRunner(
             var stored = await storer.StorePendingAsync(request.Period, request.AccountId, cancellationToken);
             var announced = await publisher.PublishPendingAsync(cancellationToken);
             var incomplete = await CountIncompleteAsync(request, cancellationToken);
-            result = new InvoiceRunResult(plan.Invoices.Count, issued, plan.AlreadyIssued, stored, announced, incomplete, plan.Refusals);
+            result = new InvoiceRunResult(plan.Invoices.Count, issued, plan.AlreadyIssued, stored, announced, incomplete, plan.Refusals, []);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -111,6 +149,9 @@ public sealed partial class InvoiceRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Taking the invoice-run lock (waits while another run holds it)")]
     private partial void LogWaitingForLock();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} earlier invoice run(s) ended without recording an outcome (killed or crashed); marked failed, and this run completes their work")]
+    private partial void LogAbandonedRuns(int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Not invoiced: {Refusal}")]
     private partial void LogRefused(string refusal);

@@ -1,4 +1,5 @@
 using Billing.Core.Data;
+using Billing.Core.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -14,16 +15,23 @@ using Serilog.Formatting.Compact;
 namespace Billing.Core.Hosting;
 
 /// <summary>
-/// What every billing deployable shares (the way eShop's ServiceDefaults serve every service): Serilog compact JSON to
-/// stdout, the system <see cref="TimeProvider"/>, health checks tagged <c>live</c>/<c>ready</c>, and Prometheus metrics.
+/// What every billing deployable shares (the way eShop's ServiceDefaults serve every service): its secrets (Vault, the
+/// Vault Agent's files), Serilog compact JSON to stdout, traces over OTLP where a collector is configured, the system
+/// <see cref="TimeProvider"/>, health checks tagged <c>live</c>/<c>ready</c>, and Prometheus metrics.
 /// </summary>
 public static class ServiceDefaults
 {
     public const string LiveTag = "live";
     public const string ReadyTag = "ready";
 
+    /// <remarks>
+    /// Secrets come first, so that everything after (the database's connection string, say) sees them. The deployable's
+    /// name, which picks its Vault secret <c>secret/billing/&lt;name&gt;</c>, is the application name: the project's
+    /// <c>AssemblyName</c> (<c>ingest-worker</c>, <c>invoice-worker</c>, <c>billing-api</c>).
+    /// </remarks>
     public static IHostApplicationBuilder AddBillingDefaults(this IHostApplicationBuilder builder)
     {
+        builder.AddBillingSecrets(builder.Environment.ApplicationName);
         builder.Services.AddSerilog((services, logger) => logger
             .ReadFrom.Configuration(builder.Configuration)
             // Sinks and enrichers registered as services join the console (tests capture events this way).
@@ -38,6 +46,7 @@ public static class ServiceDefaults
             // several hosts in one process, and each must see its own log.
             preserveStaticLogger: true);
 
+        builder.AddBillingTracing();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;

@@ -38,6 +38,20 @@ public sealed class NatsOptions
     /// <summary>How long the invoices stream keeps announcements for downstream consumers.</summary>
     public TimeSpan InvoicesMaxAge { get; set; } = TimeSpan.FromDays(90);
 
+    /// <summary>
+    /// How long a first connection may take. The client's 2 s default is too short for a pod starting on a busy node,
+    /// and a connection that fails at start fails the first work the program does.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The client's options for a program's long-lived connection; <paramref name="program"/> names it on the server.</summary>
+    public NATS.Client.Core.NatsOpts ClientOptions(string program) => new()
+    {
+        Url = Url,
+        Name = $"{program}@{Environment.MachineName}",
+        ConnectTimeout = ConnectTimeout,
+    };
+
     public string EventsSubjects => $"{SubjectPrefix}billing.events.>";
 
     public string InvoicesSubjects => $"{SubjectPrefix}billing.invoice.>";

@@ -1,6 +1,7 @@
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
+using Microsoft.Extensions.Configuration;
 
 namespace Billing.Core.Storage;
 
@@ -21,6 +22,32 @@ public static class S3ClientFactory
     /// RGW 16 refuse (<c>400 XAmzContentSHA256Mismatch</c>). Uploads still carry integrity: <see cref="InvoiceObjectStore"/>
     /// sends the SHA-256 of each object, and over plain HTTP the SDK signs the payload's hash.
     /// </remarks>
+    /// <summary>
+    /// A client for <paramref name="options"/> with the keys <see cref="CredentialsFrom"/> finds in
+    /// <paramref name="configuration"/> (Vault or the key-per-file directory), else the SDK's default chain (IRSA).
+    /// </summary>
+    public static AmazonS3Client Create(S3Options options, IConfiguration configuration) => Create(options, CredentialsFrom(configuration));
+
+    /// <summary>
+    /// Static keys from configuration: <c>AWS_ACCESS_KEY_ID</c> and <c>AWS_SECRET_ACCESS_KEY</c> (and <c>AWS_SESSION_TOKEN</c>
+    /// if present), where Vault or the Vault Agent's files put them; the SDK itself reads only the process environment. Null
+    /// when they are not both set, so the SDK's default chain applies (the IRSA web identity in Kubernetes). Set only in the
+    /// environment, they give the same keys either way.
+    /// </summary>
+    public static AWSCredentials? CredentialsFrom(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var accessKey = configuration["AWS_ACCESS_KEY_ID"]?.Trim();
+        var secretKey = configuration["AWS_SECRET_ACCESS_KEY"]?.Trim();
+        if (string.IsNullOrEmpty(accessKey) || string.IsNullOrEmpty(secretKey))
+        {
+            return null;
+        }
+        return configuration["AWS_SESSION_TOKEN"]?.Trim() is { Length: > 0 } sessionToken
+            ? new SessionAWSCredentials(accessKey, secretKey, sessionToken)
+            : new BasicAWSCredentials(accessKey, secretKey);
+    }
+
     public static AmazonS3Client Create(S3Options options, AWSCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -6,8 +6,8 @@ namespace Billing.Core.Storage;
 
 /// <summary>
 /// Where invoice PDFs are stored, bound from the <c>S3</c> configuration section (SPEC section 12). Credentials are not
-/// here: the AWS SDK finds them itself (<c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c> locally, the pod's IAM role
-/// through IRSA in Kubernetes), so they never pass through configuration or logs.
+/// here: <see cref="S3ClientFactory.CredentialsFrom"/> takes static keys from configuration (Vault, or the environment
+/// locally), else the AWS SDK finds them itself (the pod's IAM role through IRSA in Kubernetes); they are never logged.
 /// </summary>
 public sealed partial class S3Options
 {

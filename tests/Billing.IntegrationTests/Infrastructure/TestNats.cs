@@ -83,7 +83,9 @@ public sealed class TestNats : IAsyncDisposable
     /// Waits until the consumer has delivered every message of the stream and has none awaiting an ack: everything
     /// published before the call has been answered (acked or terminated) by a worker.
     /// </summary>
-    public async Task WaitUntilConsumerDrainedAsync(TimeSpan timeout)
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="context">What to add to the failure message (the consuming processes' last lines).</param>
+    public async Task WaitUntilConsumerDrainedAsync(TimeSpan timeout, Func<string>? context = null)
     {
         using var deadline = new CancellationTokenSource(timeout);
         while (true)
@@ -95,7 +97,7 @@ public sealed class TestNats : IAsyncDisposable
             }
             if (deadline.IsCancellationRequested)
             {
-                Assert.Fail($"consumer {Options.EventsConsumer} not drained after {timeout}: pending {info.NumPending}, ack pending {info.NumAckPending}, redelivered {info.NumRedelivered}");
+                Assert.Fail($"consumer {Options.EventsConsumer} not drained after {timeout}: pending {info.NumPending}, ack pending {info.NumAckPending}, redelivered {info.NumRedelivered}\n{context?.Invoke()}");
             }
             await Task.Delay(50, CancellationToken.None);
         }

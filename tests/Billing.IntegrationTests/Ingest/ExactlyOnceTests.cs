@@ -109,7 +109,7 @@ public sealed class ExactlyOnceTests
         await using var first = WorkerProcess.Start(database.ConnectionString, nats, FastRedelivery);
         await using var second = WorkerProcess.Start(database.ConnectionString, nats, FastRedelivery);
         await PublishAsync(nats, events, perSecond: 4000);
-        await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(90));
+        await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(90), () => $"first worker:\n{first.Tail}\nsecond worker:\n{second.Tail}");
 
         Assert.That(first.HasExited || second.HasExited, Is.False, $"a worker exited:\n{first.Tail}\n{second.Tail}");
         await AssertEachEventStoredOnceAsync(database.DataSource, events);
@@ -138,7 +138,7 @@ public sealed class ExactlyOnceTests
 
         await using var worker = WorkerProcess.Start(connectionString, nats, FastRedelivery);
         await PublishAsync(nats, events.Take(1000).ToList(), perSecond: 2000);
-        await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(60));
+        await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(60), () => worker.Tail);
 
         await postgres.StopAsync();
         var duringOutage = PublishAsync(nats, events.Skip(1000).ToList(), perSecond: 1000);

@@ -9,6 +9,7 @@ namespace Billing.IntegrationTests.Invoicing;
 [Parallelizable(ParallelScope.Self)]
 public sealed partial class InvoiceRunTests
 {
+    private InvoicingEnvironment _environment = null!;
     private TestDatabase _database = null!;
     private TestNats _nats = null!;
     private TestS3 _s3 = null!;
@@ -17,38 +18,17 @@ public sealed partial class InvoiceRunTests
     [OneTimeSetUp]
     public async Task InvoiceNovember()
     {
-        _database = await TestDatabase.CreateMigratedAsync(nameof(InvoiceRunTests));
-        await Ops.ImportSampleAsync(_database);
-        Assert.That((await Ops.RunAsync(_database, "import", "pricing", Ops.Sample("pricing-gap-fill.csv"))).ExitCode, Is.Zero);
-        _nats = await TestNats.CreateAsync(nameof(InvoiceRunTests));
-        await _nats.CreateEventsStreamAndConsumerAsync();
-        await _nats.JetStream.CreateOrUpdateStreamAsync(NatsTopology.InvoicesStream(_nats.Options));
-        _s3 = await TestS3.CreateAsync(nameof(InvoiceRunTests));
-        await _s3.ProvisionAsync();
-
-        await using (var worker = new IngestWorkerHost(_database, _nats).Start())
-        {
-            foreach (var e in Traffic.Events(3000, seed: 7))
-            {
-                await _nats.PublishAsync(e);
-            }
-            await _nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(60));
-        }
+        _environment = await InvoicingEnvironment.CreateAsync(nameof(InvoiceRunTests));
+        (_database, _nats, _s3) = (_environment.Database, _environment.Nats, _environment.S3);
+        await _environment.IngestAsync(Traffic.Events(3000, seed: 7));
         // Billing started on 5 November: the November invoices are partial (R-BILL-06).
-        await _database.ExecuteAsync("UPDATE billing.ingestion_start SET first_enabled_at = '2026-11-05T09:30:00Z'");
+        await _environment.SetIngestionStartAsync(new DateTimeOffset(2026, 11, 5, 9, 30, 0, TimeSpan.Zero));
 
-        _firstRun = await RunInvoiceWorkerAsync("--period", "2026-11");
+        _firstRun = await _environment.RunInvoiceWorkerAsync("--period", "2026-11");
     }
 
     [OneTimeTearDown]
-    public async Task CleanUp()
-    {
-        await _s3.DisposeAsync();
-        await _nats.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
-    private Task<OpsResult> RunInvoiceWorkerAsync(params string[] args) => InvoiceWorkerProcess.RunAsync(_database, _nats, _s3, args);
+    public async Task CleanUp() => await _environment.DisposeAsync();
 
     [Test]
     public async Task Every_account_and_currency_with_billable_usage_gets_one_invoice_and_the_run_exits_zero()
@@ -157,7 +137,7 @@ public sealed partial class InvoiceRunTests
         var keysBefore = (await _s3.KeysAsync("invoices/")).Count;
         var messagesBefore = (await _nats.JetStream.GetStreamAsync(_nats.Options.InvoicesStream)).Info.State.Messages;
 
-        var again = await RunInvoiceWorkerAsync("--period", "2026-11");
+        var again = await _environment.RunInvoiceWorkerAsync("--period", "2026-11");
 
         Assert.That(again.ExitCode, Is.Zero, again.ToString());
         Assert.That(again.Output, Does.Contain("0 planned, 0 issued"));
@@ -170,7 +150,7 @@ public sealed partial class InvoiceRunTests
     [Test]
     public async Task Bad_period_is_a_usage_error()
     {
-        var result = await RunInvoiceWorkerAsync("--period", "2026-13");
+        var result = await _environment.RunInvoiceWorkerAsync("--period", "2026-13");
 
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Error, Does.Contain("--period must be YYYY-MM"));

@@ -15,7 +15,11 @@ public sealed class BillingOpsProcessTests
     /// the S3 server's keys as the AWS SDK's own variables (its default chain finds them, as in production), and none of
     /// the billing or AWS variables the test runner's own environment may hold.
     /// </summary>
-    private static async Task<OpsResult> RunProcessAsync(string? connectionString, TestNats? nats, TestS3? s3, params string[] args)
+    private static Task<OpsResult> RunProcessAsync(string? connectionString, TestNats? nats, TestS3? s3, params string[] args) =>
+        RunProcessAsync(connectionString, nats, s3, environment: [], args);
+
+    private static async Task<OpsResult> RunProcessAsync(
+        string? connectionString, TestNats? nats, TestS3? s3, IEnumerable<KeyValuePair<string, string?>> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -29,7 +33,8 @@ public sealed class BillingOpsProcessTests
             start.ArgumentList.Add(arg);
         }
         foreach (var inherited in start.Environment.Keys.Where(k => k.StartsWith("Nats__", StringComparison.OrdinalIgnoreCase)
-                     || k.StartsWith("S3__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("AWS_", StringComparison.OrdinalIgnoreCase)).ToList())
+                     || k.StartsWith("S3__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("AWS_", StringComparison.OrdinalIgnoreCase)
+                     || k.StartsWith("Vault__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Secrets__", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             start.Environment.Remove(inherited);
         }
@@ -38,7 +43,9 @@ public sealed class BillingOpsProcessTests
         {
             start.Environment["ConnectionStrings__Billing"] = connectionString;
         }
-        foreach (var (key, value) in (nats?.Configuration() ?? []).Concat(s3?.Configuration() ?? []))
+        // No Vault Agent directory: a developer machine might have /vault/secrets.
+        start.Environment["Secrets__Directory"] = Path.Combine(Path.GetTempPath(), $"no-such-dir-{Guid.NewGuid():N}");
+        foreach (var (key, value) in (nats?.Configuration() ?? []).Concat(s3?.Configuration() ?? []).Concat(environment))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
@@ -78,6 +85,48 @@ public sealed class BillingOpsProcessTests
         Assert.That(preflight.ExitCode, Is.Zero, preflight.ToString());
         Assert.That(preflight.Output, Does.Contain($"PASS  S3 bucket {s3.Bucket}").And.Contain("PASS  S3 SSE-KMS proven"));
         Assert.That(preflight.Output, Does.Contain("preflight passed: 8 item(s)"));
+    }
+
+    [Test]
+    public async Task Billing_ops_takes_its_secrets_from_Vault_with_token_auth()
+    {
+        await using var database = await TestDatabase.CreateMigratedAsync("ops_process_vault");
+        await using var vault = await VaultStandIn.StartAsync();
+        vault.PutSecret("common", new Dictionary<string, string?> { ["Nats__Url"] = "nats://127.0.0.1:1" });
+        vault.PutSecret("billing-ops", new Dictionary<string, string?> { ["ConnectionStrings__Billing"] = database.ConnectionString });
+        var token = vault.CreateToken(TimeSpan.FromHours(1), renewable: true);
+
+        var preflight = await RunProcessAsync(connectionString: null, nats: null, s3: null,
+            [new("Vault__Address", vault.Address), new("Vault__AuthMethod", "token"), new("Vault__Token", token)], "preflight");
+
+        Assert.That(preflight.Output, Does.Contain("PASS  database reachable").And.Contain("PASS  billing schema migrations applied"),
+            "ConnectionStrings__Billing came from secret/billing/billing-ops: " + preflight);
+        Assert.That(preflight.Output, Does.Contain("cannot reach NATS at nats://127.0.0.1:1"), "Nats__Url came from secret/billing/common");
+        Assert.That(preflight.Output, Does.Contain("PASS  Vault reachable and secret/billing/* readable: ")
+            .And.Contain("token auth (Vault__Token); read secret/billing/common (1 key(s)), secret/billing/billing-ops (1 key(s))"));
+        Assert.That(preflight.Output + preflight.Error, Does.Not.Contain(token));
+    }
+
+    [Test]
+    public async Task Billing_ops_stops_when_Vault_denies_a_secret_except_preflight_which_reports_it()
+    {
+        await using var vault = await VaultStandIn.StartAsync();
+        vault.PutSecret("common", new Dictionary<string, string?>());
+        vault.Denied["billing-ops"] = true;
+        var token = vault.CreateToken(TimeSpan.FromHours(1), renewable: true);
+        KeyValuePair<string, string?>[] environment = [new("Vault__Address", vault.Address), new("Vault__Token", token)];
+
+        var migrate = await RunProcessAsync(connectionString: "Host=127.0.0.1;Port=1", nats: null, s3: null, environment, "migrate");
+        var preflight = await RunProcessAsync(connectionString: "Host=127.0.0.1;Port=1;Timeout=2", nats: null, s3: null, environment, "preflight");
+
+        var denied = $"Vault at {vault.Address} denied reading secret/billing/billing-ops (403: permission denied)";
+        Assert.That(migrate.ExitCode, Is.EqualTo(1), migrate.ToString());
+        Assert.That(migrate.Error, Does.StartWith($"billing-ops: {denied}"));
+        Assert.That(migrate.Output, Is.Empty, "nothing was migrated");
+        Assert.That(preflight.ExitCode, Is.EqualTo(1), preflight.ToString());
+        Assert.That(preflight.Error, Does.Contain($"billing-ops: Vault secrets not loaded, preflight goes on without them: {denied}"));
+        Assert.That(preflight.Output, Does.Contain($"FAIL  Vault reachable and secret/billing/* readable: {denied}")
+            .And.Contain("FAIL  database reachable"));
     }
 
     [Test]

@@ -141,8 +141,9 @@ public sealed class EventGeneratorTests
 
         var failure = Assert.ThrowsAsync<EventPublishException>(() => publisher.PublishAsync(TrafficGenerator.Generate(Plan(50))));
 
-        Assert.That(failure.Subject, Is.EqualTo(nats.Subject("billing.events.sms.submitted")));
-        Assert.That(failure.Message, Does.Contain(nats.Subject("billing.events.sms.submitted")));
+        // Publishes are in flight together: whichever fails first is reported, with its own subject.
+        Assert.That(failure.Subject, Is.AnyOf(SmsEventTypeExtensions.All.Select(t => nats.Subject(t.ToSubject())).ToArray<object>()));
+        Assert.That(failure.Message, Does.Contain(failure.Subject));
         Assert.That(failure.Partial.Acked, Is.Zero);
     }
 
@@ -200,6 +201,51 @@ public sealed class EventGeneratorTests
         Assert.That(result.Output, Does.Contain($"the server dropped {expected.Duplicates:N0} publishes as duplicates"));
         Assert.That(result.Output, Does.Contain("--seed 11"));
         Assert.That(await StreamMessagesAsync(nats), Is.EqualTo((ulong)expected.StreamMessages));
+    }
+
+    [Test]
+    public async Task Cli_waits_until_the_consumer_has_everything_acknowledged()
+    {
+        await using var nats = await TestNats.CreateAsync(nameof(EventGeneratorTests));
+        await nats.CreateEventsStreamAndConsumerAsync();
+        // A consumer that acknowledges whatever it is given, as the ingest worker would, running alongside the CLI.
+        using var stop = new CancellationTokenSource();
+        var consumer = await nats.JetStream.GetConsumerAsync(nats.Options.EventsStream, nats.Options.EventsConsumer);
+        var acking = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stop.Token))
+                {
+                    await message.AckAsync(cancellationToken: stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The test is over.
+            }
+        });
+
+        var result = await RunCliAsync(nats, "--count", "400", "--seed", "3", "--wait-drained", "60");
+        await stop.CancelAsync();
+        await acking;
+
+        Assert.That(result.ExitCode, Is.EqualTo(GeneratorCli.Ok), result.ToString());
+        Assert.That(result.Output, Does.Contain($"consumer {nats.Options.EventsConsumer} drained: 400 stream messages delivered and acknowledged"));
+        var info = await nats.ConsumerInfoAsync();
+        Assert.That((info.NumPending, info.NumAckPending), Is.EqualTo((0UL, 0L)));
+    }
+
+    [Test]
+    public async Task Cli_fails_with_exit_1_when_nothing_consumes_within_the_wait()
+    {
+        await using var nats = await TestNats.CreateAsync(nameof(EventGeneratorTests));
+        await nats.CreateEventsStreamAndConsumerAsync();
+
+        var result = await RunCliAsync(nats, "--count", "50", "--seed", "3", "--wait-drained", "1");
+
+        Assert.That(result.ExitCode, Is.EqualTo(GeneratorCli.Failed), result.ToString());
+        Assert.That(result.Error, Does.Contain($"consumer {nats.Options.EventsConsumer} of {nats.Options.EventsStream} did not drain within 1 s: 50 pending"));
     }
 
     [Test]
@@ -265,11 +311,15 @@ public sealed class EventGeneratorTests
         Assert.That(await StreamMessagesAsync(nats), Is.EqualTo(300UL));
     }
 
-    private static async Task<OpsResult> RunCliAsync(string url, string prefix, params string[] args)
+    private static Task<OpsResult> RunCliAsync(string url, string prefix, params string[] args) =>
+        RunCliAsync(new Dictionary<string, string?> { ["Nats:Url"] = url, ["Nats:SubjectPrefix"] = prefix }, args);
+
+    /// <summary>Runs the CLI on a fixture's own subjects, stream and consumer.</summary>
+    private static Task<OpsResult> RunCliAsync(TestNats nats, params string[] args) => RunCliAsync(nats.Configuration(), args);
+
+    private static async Task<OpsResult> RunCliAsync(IEnumerable<KeyValuePair<string, string?>> settings, params string[] args)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Nats:Url"] = url, ["Nats:SubjectPrefix"] = prefix })
-            .Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         // Sample files by absolute path: the defaults are relative to the repository root.
         string[] files = args.Contains("--accounts")
             ? []
