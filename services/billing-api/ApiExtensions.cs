@@ -99,12 +99,17 @@ public static class ApiExtensions
 
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = StatusCodeOf });
         app.UseStatusCodePages();
-        app.UseSerilogRequestLogging(logging => logging.EnrichDiagnosticContext = (diagnostics, http) =>
+        app.UseSerilogRequestLogging(logging =>
         {
-            if (http.User.Identity?.IsAuthenticated == true)
+            // This host's logger (ServiceDefaults leaves the static Log.Logger alone).
+            logging.Logger = app.Services.GetService<Serilog.ILogger>();
+            logging.EnrichDiagnosticContext = (diagnostics, http) =>
             {
-                diagnostics.Set(ClientLogProperty, http.User.Identity.Name);
-            }
+                if (http.User.Identity?.IsAuthenticated == true)
+                {
+                    diagnostics.Set(ClientLogProperty, http.User.Identity.Name);
+                }
+            };
         });
         app.UseHttpMetrics();
         app.UseAuthentication();

@@ -13,16 +13,32 @@ public static class ApiAmount
     public static string Format(decimal value, string currencyCode)
     {
         var minorUnits = Currency.TryFromCode(currencyCode.Trim(), out var currency) ? currency.MinorUnits : 0;
-        // Dividing by 1 with 28 zeros after the point drops trailing zeros (the scale becomes the least that is exact).
-        var trimmed = value / 1.0000000000000000000000000000m;
-        var scale = trimmed.Scale;
-        return trimmed.ToString("F" + Math.Max(scale, minorUnits).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return Trim(value.ToString(CultureInfo.InvariantCulture), minorUnits);
     }
 
     /// <summary>A plain fraction such as a tax rate (0.16), every significant digit, no trailing zeros.</summary>
-    public static string Fraction(decimal value)
+    public static string Fraction(decimal value) => Trim(value.ToString(CultureInfo.InvariantCulture), 0);
+
+    /// <summary>
+    /// Drops trailing zeros of the decimal's invariant text (which has exactly the digits of its scale) while more than
+    /// <paramref name="minorUnits"/> decimals remain, or pads to that many: text, so no digit can be lost on the way.
+    /// </summary>
+    private static string Trim(string text, int minorUnits)
     {
-        var trimmed = value / 1.0000000000000000000000000000m;
-        return trimmed.ToString("F" + trimmed.Scale.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var point = text.IndexOf('.', StringComparison.Ordinal);
+        if (point < 0)
+        {
+            return minorUnits == 0 ? text : text + "." + new string('0', minorUnits);
+        }
+        var end = text.Length;
+        while (end - point - 1 > minorUnits && text[end - 1] == '0')
+        {
+            end--;
+        }
+        if (end - point - 1 < minorUnits)
+        {
+            return text[..end] + new string('0', minorUnits - (end - point - 1));
+        }
+        return end == point + 1 ? text[..point] : text[..end];
     }
 }

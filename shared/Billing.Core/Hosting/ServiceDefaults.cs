@@ -41,7 +41,10 @@ public static class ServiceDefaults
             .MinimumLevel.Override("System.Net.Http.HttpClient", Serilog.Events.LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .Enrich.WithProperty("service", builder.Environment.ApplicationName)
-            .WriteTo.Console(new RenderedCompactJsonFormatter()));
+            .WriteTo.Console(new RenderedCompactJsonFormatter()),
+            // Each host logs through its own logger, never the static Log.Logger (which nothing here uses): tests run
+            // several hosts in one process, and each must see its own log.
+            preserveStaticLogger: true);
 
         builder.AddBillingTracing();
         builder.Services.AddSingleton(TimeProvider.System);

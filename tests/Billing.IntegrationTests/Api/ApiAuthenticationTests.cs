@@ -142,18 +142,21 @@ public sealed class ApiAuthenticationTests
         Assert.That((await client.GetAsync("/v1/ops/status?marker=logged")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await wrong.GetAsync("/v1/ops/status?marker=wrong")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
 
+        var completed = await _api.Log.WaitForAsync(e => Property(e, "RequestPath") == "\"/v1/ops/status\""
+            && Property(e, "StatusCode") == "200" && Property(e, "client") == "\"logged-client\"", TimeSpan.FromSeconds(10));
+        Assert.That(completed, Is.Not.Null, () => "the request log names the client; logged:\n" + string.Join("\n", _api.Log.Events.Select(CapturedLog.Render)));
+        var rejected = await _api.Log.WaitForAsync(e => e.Level == LogEventLevel.Warning
+            && e.MessageTemplate.Text.Contains("belongs to no configured client", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.That(rejected, Is.Not.Null, () => "a rejected key is logged as a warning; logged:\n" + string.Join("\n", _api.Log.Events.Select(CapturedLog.Render)));
+        await _api.Log.WaitForAsync(e => Property(e, "RequestPath") == "\"/v1/ops/status\"" && Property(e, "StatusCode") == "401",
+            TimeSpan.FromSeconds(10));
         var events = _api.Log.Events;
-        var completed = events.Where(e => e.Properties.TryGetValue("RequestPath", out var path) && path.ToString() == "\"/v1/ops/status\""
-                                          && e.Properties.ContainsKey("StatusCode")).ToList();
-        Assert.That(completed.Any(e => e.Properties.TryGetValue("client", out var name) && name.ToString() == "\"logged-client\""
-                                       && e.Properties["StatusCode"].ToString() == "200"),
-            Is.True, "the request log names the client");
-        Assert.That(events.Any(e => e.Level == LogEventLevel.Warning && e.MessageTemplate.Text.Contains("belongs to no configured client", StringComparison.Ordinal)),
-            Is.True, "a rejected key is logged as a warning");
         var everything = string.Join("\n", events.Select(CapturedLog.Render));
         Assert.That(everything, Does.Not.Contain(key).And.Not.Contain("not-a-key-of-anyone").And.Not.Contain(PortalKey));
         Assert.That(everything, Does.Not.Contain(ApiHost.Sha256Hex(key)), "not even the configured hash");
     }
+
+    private static string? Property(LogEvent e, string name) => e.Properties.TryGetValue(name, out var value) ? value.ToString() : null;
 
     [Test]
     public async Task Each_client_has_its_own_rate_limit_and_a_refused_request_gets_429_problem_details_with_retry_after()

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Billing.Api.Contracts;
 using Billing.Core.Data;
-using Billing.Core.Messaging;
 using Billing.IntegrationTests.Infrastructure;
 
 namespace Billing.IntegrationTests.Api;
@@ -22,8 +21,8 @@ public sealed class ApiDataTests
     private const string UnstoredNumber = "INV-2026-900001";
     private static readonly string[] Accounts = ["acc_1001", "acc_1002", "acc_1003", "acc_1004", "acc_1005", "acc_1006", "acc_1008", "acc_1012", "acc_unknown"];
 
+    private InvoicingEnvironment _environment = null!;
     private TestDatabase _database = null!;
-    private TestNats _nats = null!;
     private TestS3 _s3 = null!;
     private ApiHost _api = null!;
     private HttpClient _client = null!;
@@ -32,25 +31,14 @@ public sealed class ApiDataTests
     [OneTimeSetUp]
     public async Task Seed()
     {
-        _database = await TestDatabase.CreateMigratedAsync(nameof(ApiDataTests));
-        await Ops.ImportSampleAsync(_database);
-        _nats = await TestNats.CreateAsync(nameof(ApiDataTests));
-        await _nats.CreateEventsStreamAndConsumerAsync();
-        await _nats.JetStream.CreateOrUpdateStreamAsync(NatsTopology.InvoicesStream(_nats.Options));
-        _s3 = await TestS3.CreateAsync(nameof(ApiDataTests));
-        await _s3.ProvisionAsync();
-
-        await using (var worker = new IngestWorkerHost(_database, _nats).Start())
-        {
-            foreach (var e in Traffic.Events(2000, seed: 11))
-            {
-                await _nats.PublishAsync(e);
-            }
-            await _nats.PublishRawAsync("billing.events.sms.submitted", "{ not json"u8.ToArray());
-            await _nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(60));
-        }
-        await _database.ExecuteAsync("UPDATE billing.ingestion_start SET first_enabled_at = '2026-11-01T00:00:00Z'");
-        var run = await InvoiceWorkerProcess.RunAsync(_database, _nats, _s3, "--period", "2026-11");
+        // The sample's pricing gap stays open: some events are stored unrated for want of a rule.
+        _environment = await InvoicingEnvironment.CreateAsync(nameof(ApiDataTests), fillPricingGap: false);
+        _database = _environment.Database;
+        _s3 = _environment.S3;
+        await _environment.Nats.PublishRawAsync("billing.events.sms.submitted", "{ not json"u8.ToArray());
+        await _environment.IngestAsync(Traffic.Events(2000, seed: 11));
+        await _environment.SetIngestionStartAsync(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        var run = await _environment.RunInvoiceWorkerAsync("--period", "2026-11");
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
 
         // An invoice that a crashed run issued (row committed) but whose PDF it never stored. Its number is the highest,
@@ -81,9 +69,7 @@ public sealed class ApiDataTests
         {
             await _api.DisposeAsync();
         }
-        await _s3.DisposeAsync();
-        await _nats.DisposeAsync();
-        await _database.DisposeAsync();
+        await _environment.DisposeAsync();
     }
 
     [Test]

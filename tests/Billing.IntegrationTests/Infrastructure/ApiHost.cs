@@ -126,10 +126,36 @@ public sealed class ApiHost : WebApplicationFactory<ApiClientKeys>
 public sealed class CapturedLog : ILogEventSink
 {
     private readonly ConcurrentQueue<LogEvent> _events = new();
+    private readonly SemaphoreSlim _emitted = new(0);
 
     public IReadOnlyList<LogEvent> Events => [.. _events];
 
-    public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
+    public void Emit(LogEvent logEvent)
+    {
+        _events.Enqueue(logEvent);
+        _emitted.Release();
+    }
+
+    /// <summary>
+    /// The first event that matches, waiting for it up to <paramref name="timeout"/>: the request log is written after the
+    /// response has gone, so a client can see the response before the line exists. Null when none came.
+    /// </summary>
+    public async Task<LogEvent?> WaitForAsync(Func<LogEvent, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_events.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await _emitted.WaitAsync(left))
+            {
+                return _events.FirstOrDefault(match);
+            }
+        }
+    }
 
     /// <summary>Every event as the console would carry it: message, and every property.</summary>
     public static string Render(LogEvent logEvent)
