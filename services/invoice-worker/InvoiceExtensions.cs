@@ -54,7 +54,8 @@ public static class InvoiceExtensions
     {
         builder.Services.AddSingleton(request);
         builder.Services.AddOptions<InvoiceOptions>().BindConfiguration(InvoiceOptions.Section)
-            .Validate(o => o.Parallelism >= 1 && o.IssueBatchSize >= 1 && o.PaymentTermsDays >= 0, "Invoicing settings must be positive")
+            .Validate(o => o.Parallelism >= 1 && o.IssueBatchSize >= 1 && o.PaymentTermsDays >= 0 && o.AdjustmentLookbackMonths >= 1,
+                "Invoicing settings must be positive")
             .ValidateOnStart();
         builder.Services.AddOptions<NatsOptions>().BindConfiguration(NatsOptions.Section);
         builder.Services.AddOptions<S3Options>().BindConfiguration(S3Options.Section);

@@ -14,6 +14,13 @@ public sealed class InvoiceOptions
     /// <summary>Invoices numbered and inserted per transaction.</summary>
     public int IssueBatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// How many months before the period prior-period adjustments look back (late or re-rated usage of an older month is
+    /// not billed). Keep <c>billing_events</c> partitions at least this long: a month outside the look-back may be
+    /// dropped without the run crediting it.
+    /// </summary>
+    public int AdjustmentLookbackMonths { get; set; } = 24;
+
     /// <summary>How long a run waits for another run (holding the advisory lock) to finish.</summary>
     public TimeSpan LockWait { get; set; } = TimeSpan.FromMinutes(30);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Billing.Core.Domain;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -23,9 +24,11 @@ public sealed record InvoicePlan(InvoicePeriod Period, IReadOnlyList<PlannedInvo
 /// Prior-period adjustments: for every earlier month, what its usage comes to now (rounded the same way) minus what
 /// invoices have billed for it so far (its own usage lines and earlier adjustments); a difference (late events,
 /// re-rated events) becomes an adjustment line. So, per account and currency, the invoices always add up to the rated
-/// billable usage of every month up to the last one invoiced.
+/// billable usage of every month up to the last one invoiced, over the adjustment look-back
+/// (<see cref="InvoiceOptions.AdjustmentLookbackMonths"/>): older months are not revisited, so their event partitions may
+/// be dropped without the run crediting them.
 /// </summary>
-public sealed class InvoicePlanner(NpgsqlDataSource dataSource)
+public sealed class InvoicePlanner(NpgsqlDataSource dataSource, IOptions<InvoiceOptions> options)
 {
     private readonly record struct Key(string AccountId, string Currency);
 
@@ -42,7 +45,8 @@ public sealed class InvoicePlanner(NpgsqlDataSource dataSource)
             SELECT account_id, currency::text, (date_trunc('month', occurred_at AT TIME ZONE 'UTC'))::date, operator, unit_price,
                    sum(segments)::bigint, sum(amount)
             FROM billing.billing_events
-            WHERE status = 'rated' AND billable AND occurred_at < @end AND (@account::text IS NULL OR account_id = @account)
+            WHERE status = 'rated' AND billable AND occurred_at >= @lookback AND occurred_at < @end
+              AND (@account::text IS NULL OR account_id = @account)
             GROUP BY 1, 2, 3, 4, 5
             """, period, accountFilter, r =>
         {
@@ -58,7 +62,8 @@ public sealed class InvoicePlanner(NpgsqlDataSource dataSource)
         await ReadAsync(connection, transaction, """
             SELECT i.account_id, i.currency::text, coalesce(l.adjusted_period_start, i.period_start), sum(l.amount), sum(l.quantity)::bigint
             FROM billing.invoice_lines l JOIN billing.invoices i ON i.id = l.invoice_id
-            WHERE i.period_start < @start_day AND (@account::text IS NULL OR i.account_id = @account)
+            WHERE i.period_start < @start_day AND coalesce(l.adjusted_period_start, i.period_start) >= @lookback_day
+              AND (@account::text IS NULL OR i.account_id = @account)
             GROUP BY 1, 2, 3
             """, period, accountFilter,
             r => billed[(new Key(r.GetString(0), r.GetString(1)), r.GetFieldValue<DateOnly>(2))] = (r.GetDecimal(3), r.GetInt64(4)),
@@ -179,11 +184,14 @@ public sealed class InvoicePlanner(NpgsqlDataSource dataSource)
 
     private static string MonthName(DateOnly month) => month.ToString("MMMM yyyy", CultureInfo.InvariantCulture);
 
-    private static async Task ReadAsync(
+    private async Task ReadAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, InvoicePeriod period, string? account,
         Action<NpgsqlDataReader> read, CancellationToken cancellationToken)
     {
+        var lookback = period.Start.AddMonths(-options.Value.AdjustmentLookbackMonths);
         await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.AddWithValue("lookback", new DateTimeOffset(lookback.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+        command.Parameters.AddWithValue("lookback_day", lookback);
         command.Parameters.AddWithValue("start", period.StartInstant);
         command.Parameters.AddWithValue("end", period.EndInstant);
         command.Parameters.AddWithValue("start_day", period.Start);

@@ -15,6 +15,9 @@ public sealed class ExactlyOnceTests
     /// <summary>Shortened for these tests so that messages a killed worker held come back in seconds, not 30.</summary>
     private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(4);
 
+    /// <summary>Generous: worker processes start and connect slowly on a busy 2-core machine; a pass does not wait for it.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(3);
+
     private static readonly Dictionary<string, string> FastRedelivery = new()
     {
         ["Ingest__InProgressInterval"] = "00:00:01",
@@ -63,7 +66,7 @@ public sealed class ExactlyOnceTests
 
     private static async Task WaitForStoredAsync(TestDatabase database, long atLeast, WorkerProcess worker)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var deadline = new CancellationTokenSource(DrainTimeout);
         while (await database.ScalarAsync<long>("SELECT count(*) FROM billing.billing_events") < atLeast)
         {
             Assert.That(deadline.IsCancellationRequested, Is.False, $"fewer than {atLeast} events stored in time; worker output:\n{worker.Tail}");
@@ -92,7 +95,7 @@ public sealed class ExactlyOnceTests
 
         await using (var last = WorkerProcess.Start(database.ConnectionString, nats, FastRedelivery))
         {
-            await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(90));
+            await nats.WaitUntilConsumerDrainedAsync(DrainTimeout);
         }
         await AssertEachEventStoredOnceAsync(database.DataSource, events);
     }
@@ -109,7 +112,7 @@ public sealed class ExactlyOnceTests
         await using var first = WorkerProcess.Start(database.ConnectionString, nats, FastRedelivery);
         await using var second = WorkerProcess.Start(database.ConnectionString, nats, FastRedelivery);
         await PublishAsync(nats, events, perSecond: 4000);
-        await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(90), () => $"first worker:\n{first.Tail}\nsecond worker:\n{second.Tail}");
+        await nats.WaitUntilConsumerDrainedAsync(DrainTimeout, () => $"first worker:\n{first.Tail}\nsecond worker:\n{second.Tail}");
 
         Assert.That(first.HasExited || second.HasExited, Is.False, $"a worker exited:\n{first.Tail}\n{second.Tail}");
         await AssertEachEventStoredOnceAsync(database.DataSource, events);
@@ -138,7 +141,7 @@ public sealed class ExactlyOnceTests
 
         await using var worker = WorkerProcess.Start(connectionString, nats, FastRedelivery);
         await PublishAsync(nats, events.Take(1000).ToList(), perSecond: 2000);
-        await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(60), () => worker.Tail);
+        await nats.WaitUntilConsumerDrainedAsync(DrainTimeout, () => worker.Tail);
 
         await postgres.StopAsync();
         var duringOutage = PublishAsync(nats, events.Skip(1000).ToList(), perSecond: 1000);
@@ -147,7 +150,7 @@ public sealed class ExactlyOnceTests
         await duringOutage;
         await postgres.StartAgainAsync();
 
-        await nats.WaitUntilConsumerDrainedAsync(TimeSpan.FromSeconds(120));
+        await nats.WaitUntilConsumerDrainedAsync(DrainTimeout, () => worker.Tail);
         Assert.That(worker.HasExited, Is.False, worker.Tail);
         await AssertEachEventStoredOnceAsync(dataSource, events);
     }
