@@ -133,9 +133,9 @@ internal sealed partial class CsvRow(string fileName, int line, IReadOnlyDiction
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "...";
 
-    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?$")]
+    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?\z")]
     private static partial Regex PlainDecimal();
 
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})\z")]
     private static partial Regex IsoInstant();
 }

@@ -26,22 +26,22 @@ internal static partial class ReferenceDataTables
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]*$")]
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]*\\z")]
     internal static partial Regex TierCode();
 
-    [GeneratedRegex("^[0-9]{5,6}$")]
+    [GeneratedRegex("^[0-9]{5,6}\\z")]
     internal static partial Regex MccMnc();
 
-    [GeneratedRegex("^[A-Z]{2}$")]
+    [GeneratedRegex("^[A-Z]{2}\\z")]
     internal static partial Regex CountryCode();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*\\z")]
     internal static partial Regex AccountId();
 
-    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+\z")]
     internal static partial Regex Email();
 
-    [GeneratedRegex("^[A-Z]{3}$")]
+    [GeneratedRegex("^[A-Z]{3}\\z")]
     internal static partial Regex CurrencyCode();
 
     /// <summary>

@@ -290,13 +290,13 @@ public sealed partial class InvoiceObjectStore
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*\\z")]
     private static partial Regex AccountId();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*\\z")]
     private static partial Regex InvoiceNumber();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]*$")]
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]*\\z")]
     private static partial Regex MetadataName();
 }
 
