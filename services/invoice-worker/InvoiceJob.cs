@@ -65,12 +65,11 @@ public sealed partial class InvoiceJob(
         string[] header = ["account", "currency", "lines", "adjustments", "subtotal", "tax", "total", "notes"];
         var rows = invoices.Select(i =>
         {
-            string Amount(decimal value) => value.ToString("F" + i.Currency.MinorUnits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
             var adjustments = i.Lines.Count(l => l.Kind == "adjustment");
             return new[]
             {
                 i.AccountId, i.Currency.Code, (i.Lines.Count - adjustments).ToString(CultureInfo.InvariantCulture),
-                adjustments.ToString(CultureInfo.InvariantCulture), Amount(i.Subtotal), Amount(i.Tax), Amount(i.Total),
+                adjustments.ToString(CultureInfo.InvariantCulture), i.Currency.Format(i.Subtotal), i.Currency.Format(i.Tax), i.Currency.Format(i.Total),
                 i.Notes.Count.ToString(CultureInfo.InvariantCulture),
             };
         }).ToList();

@@ -161,10 +161,9 @@ public sealed partial class InvoiceStorer(
         foreach (var (invoice, pdf, _, _, _) in uploaded)
         {
             var currency = Currency.FromCode(invoice.Currency);
-            string Money(decimal amount) => amount.ToString("F" + currency.MinorUnits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
             var message = new InvoiceGenerated(
                 invoice.Id, invoice.Number, invoice.AccountId, InvoicePeriod.Of(invoice.PeriodStart).ToString(), invoice.PeriodStart, invoice.PeriodEnd,
-                invoice.Currency, Money(invoice.Subtotal), Money(invoice.Tax), Money(invoice.Total), invoice.IssuedAt,
+                invoice.Currency, currency.Format(invoice.Subtotal), currency.Format(invoice.Tax), currency.Format(invoice.Total), invoice.IssuedAt,
                 new InvoicePdfLocation(pdf.Bucket, pdf.Key, pdf.Sha256));
             batch.BatchCommands.Add(new NpgsqlBatchCommand("""
                 UPDATE billing.invoices SET status = 'stored', pdf_bucket = @bucket, pdf_key = @key, pdf_sha256 = @sha256

@@ -39,6 +39,13 @@ public sealed record Currency
     /// <summary>Decimals in the currency's minor unit: 2 for USD (cents), 0 for JPY, 3 for KWD (fils).</summary>
     public int MinorUnits { get; }
 
+    /// <summary>
+    /// An amount as machines exchange it: invariant culture, exactly <see cref="MinorUnits"/> decimals, no grouping
+    /// (<c>1234.50</c>, JPY <c>1235</c>). The amount is expected to be rounded to the minor unit already.
+    /// </summary>
+    public string Format(decimal amount) =>
+        amount.ToString("F" + MinorUnits.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary><c>XXX</c>, "no currency": the currency of summaries of events whose account is unknown.</summary>
     public static Currency None { get; } = ByCode["XXX"];
 

@@ -81,4 +81,11 @@ public sealed class CurrencyTests
     [Test]
     public void Currency_prints_as_its_code() =>
         Assert.That(Currency.FromCode("KES").ToString(), Is.EqualTo("KES"));
+
+    [TestCase("USD", "1234.5", "1234.50")]
+    [TestCase("KES", "-0.1", "-0.10")]
+    [TestCase("JPY", "1235", "1235")]
+    [TestCase("KWD", "1234.5", "1234.500")]
+    public void Format_writes_exactly_the_minor_unit_decimals_without_grouping(string code, string amount, string expected) =>
+        Assert.That(Currency.FromCode(code).Format(decimal.Parse(amount, System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(expected));
 }

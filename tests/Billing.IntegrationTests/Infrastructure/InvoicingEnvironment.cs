@@ -36,7 +36,7 @@ public sealed class InvoicingEnvironment : IAsyncDisposable
         await Ops.ImportSampleAsync(database);
         if (fillPricingGap)
         {
-            await ImportAsync(database, "pricing", Ops.Sample("pricing-gap-fill.csv"));
+            await Ops.ImportAsync(database, "pricing", Ops.Sample("pricing-gap-fill.csv"));
         }
         var nats = await TestNats.CreateAsync(fixture);
         await nats.CreateEventsStreamAndConsumerAsync();
@@ -44,13 +44,6 @@ public sealed class InvoicingEnvironment : IAsyncDisposable
         var s3 = await TestS3.CreateAsync(fixture);
         await s3.ProvisionAsync();
         return new InvoicingEnvironment(database, nats, s3, await TestServers.S3Async());
-    }
-
-    /// <summary>Imports a CSV with <c>billing-ops import</c>; fails the test if the import fails.</summary>
-    public static async Task ImportAsync(TestDatabase database, string kind, string file, params string[] options)
-    {
-        var result = await Ops.RunAsync(database, ["import", kind, file, .. options]);
-        Assert.That(result.ExitCode, Is.Zero, result.ToString());
     }
 
     /// <summary>Publishes the events to the fixture's stream and waits until the ingest worker has written them all.</summary>

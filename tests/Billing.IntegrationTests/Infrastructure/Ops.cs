@@ -67,8 +67,14 @@ public static class Ops
                      ("pricing", "pricing.csv"), ("operator-costs", "operator-costs.csv"),
                  })
         {
-            var result = await RunAsync(database, "import", kind, Sample(file));
-            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+            await ImportAsync(database, kind, Sample(file));
         }
+    }
+
+    /// <summary>Imports a CSV with <c>billing-ops import</c> (and any options, e.g. <c>--rerate</c>); fails the test if the import fails.</summary>
+    public static async Task ImportAsync(TestDatabase database, string kind, string file, params string[] options)
+    {
+        var result = await RunAsync(database, ["import", kind, file, .. options]);
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
     }
 }

@@ -49,7 +49,7 @@ public sealed class InvoiceAdjustmentTests
                 .Concat(Traffic.Events(1500, seed: 43, accounts: ["acc_1001", "acc_1002", "acc_1003", "acc_1004", "acc_1005"]))
                 .Concat(SixtyOperatorEvents()));
         // The missing rule arrives; the rerate prices October's unrated business x 20801 events.
-        await InvoicingEnvironment.ImportAsync(_database, "pricing", Ops.Sample("pricing-gap-fill.csv"), "--rerate");
+        await Ops.ImportAsync(_database, "pricing", Ops.Sample("pricing-gap-fill.csv"), "--rerate");
 
         _invoicesBeforeDryRun = await _database.ScalarAsync<long>("SELECT count(*) FROM billing.invoices");
         _dryRun = await _environment.RunInvoiceWorkerAsync("--period", "2026-11", "--dry-run");
@@ -205,7 +205,7 @@ public sealed class InvoiceAdjustmentTests
             {
                 var file = Path.Combine(directory.FullName, $"{kind}.csv");
                 await File.WriteAllTextAsync(file, content);
-                await InvoicingEnvironment.ImportAsync(_database, kind, file);
+                await Ops.ImportAsync(_database, kind, file);
             }
         }
         finally
