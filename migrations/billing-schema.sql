@@ -577,3 +577,28 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261124034246_EventsKeyTimeFirst') THEN
+    ALTER TABLE billing.billing_events DROP CONSTRAINT pk_billing_events;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261124034246_EventsKeyTimeFirst') THEN
+    ALTER TABLE billing.billing_events ADD CONSTRAINT pk_billing_events PRIMARY KEY (occurred_at, event_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261124034246_EventsKeyTimeFirst') THEN
+    INSERT INTO billing.__ef_migrations_history (migration_id, product_version)
+    VALUES ('20261124034246_EventsKeyTimeFirst', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -45,7 +45,8 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
         inserted AS (
             INSERT INTO billing.billing_events ({EventColumns})
             SELECT {EventColumns} FROM pg_temp.ingest_staging s WHERE s.event_id IN (SELECT event_id FROM claimed)
-            RETURNING *, 1 AS sign),
+            RETURNING account_id, occurred_at, operator, currency, type, segments, status, billable, amount, cost,
+                      unrated_reason, tier, 1 AS sign),
         summary AS (
             {UsageSummarySql.Upsert("inserted", "@now")}
             RETURNING 1)
@@ -106,7 +107,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
             }
         }
 
-        var deadLettersStored = await InsertDeadLettersAsync(connection, transaction, stream, [.. deadLetters, .. conflicts], now, cancellationToken);
+        // In stream-sequence order, like every other key this transaction locks, so concurrent batches cannot deadlock.
+        var deadLettersStored = await InsertDeadLettersAsync(
+            connection, transaction, stream, [.. deadLetters.Concat(conflicts).OrderBy(d => d.StreamSequence)], now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new WriteResult(inserted, conflicts, deadLettersStored);
     }

@@ -18,6 +18,9 @@ public static class IngestExtensions
             .BindConfiguration(IngestOptions.Section)
             .Configure(o => o.ConsumerEnabled = enabled)
             .Validate(o => o.BatchSize is >= 1 and <= NatsTopology.MaxAckPending, $"Ingest:BatchSize must be between 1 and {NatsTopology.MaxAckPending}")
+            .Validate(o => o.ConcurrentBatches is >= 1 and <= 8, "Ingest:ConcurrentBatches must be between 1 and 8")
+            .Validate(o => (long)o.ConcurrentBatches * o.BatchSize <= NatsTopology.MaxAckPending,
+                $"Ingest:ConcurrentBatches x Ingest:BatchSize must not exceed the consumer's MaxAckPending ({NatsTopology.MaxAckPending})")
             .Validate(o => o.InProgressInterval < NatsTopology.AckWait, "Ingest:InProgressInterval must be shorter than the 30 s AckWait")
             .ValidateOnStart();
         builder.Services.AddOptions<NatsOptions>().BindConfiguration(NatsOptions.Section);

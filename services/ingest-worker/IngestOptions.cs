@@ -11,6 +11,13 @@ public sealed class IngestOptions
     /// <summary>Most messages fetched, rated and written in one transaction.</summary>
     public int BatchSize { get; set; } = 5000;
 
+    /// <summary>
+    /// Most batches in hand at once under a backlog (the next one is fetched, then parsed, rated and written, while the
+    /// others' transactions run). Each is one transaction on its own connection; summaries are upserted in key order,
+    /// so they cannot deadlock. The messages a worker holds unacked are at most this times <see cref="BatchSize"/>.
+    /// </summary>
+    public int ConcurrentBatches { get; set; } = 2;
+
     /// <summary>How long one fetch waits for the first message when the consumer is idle.</summary>
     public TimeSpan IdleFetchWait { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -7,8 +7,9 @@ namespace Billing.IngestWorker;
 
 /// <summary>
 /// The JetStream loop: bind to the durable consumer, fetch a batch (whatever is waiting, up to the batch size; when
-/// nothing is, wait for the next message), hand it to <see cref="BatchIngester"/>, and go round. On shutdown the batch
-/// in hand is finished (or, past the grace period, rolled back and released) before the loop ends.
+/// nothing is, wait for the next message), hand it to <see cref="BatchIngester"/>, and go round; under a backlog up to
+/// <see cref="IngestOptions.ConcurrentBatches"/> batches are in hand at once. On shutdown the batches in hand are
+/// finished (or, past the grace period, rolled back and released) before the loop ends.
 /// </summary>
 public sealed partial class IngestWorker(
     NatsConnection nats,
@@ -53,73 +54,64 @@ public sealed partial class IngestWorker(
         await store.RecordIngestionStartAsync(stoppingToken);
         LogConsuming(natsOptions.Value.EventsStream, natsOptions.Value.EventsConsumer, settings.BatchSize);
 
-        // The batch in hand may finish after a shutdown request, within the grace period.
+        // The batches in hand may finish after a shutdown request, within the grace period.
         using var grace = new CancellationTokenSource();
         await using var _ = stoppingToken.Register(() => grace.CancelAfter(settings.ShutdownGrace));
         var lastPendingRefresh = 0L;
-        Prefetch? next = null;
+        var writing = new List<Task<BatchOutcome>>(settings.ConcurrentBatches);
+        var lastBatchFull = false;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 state.Heartbeat();
-                List<INatsJSMsg<byte[]>> batch;
+                // A full batch means more is waiting (a backlog): fetch the next batch while up to ConcurrentBatches - 1
+                // are written, so that NATS, the worker and PostgreSQL work at the same time rather than in turn (each
+                // batch is parsed and rated while another one's transaction runs). A partial batch means the consumer has
+                // caught up: then the next fetch waits until every write is done and takes everything that arrived
+                // meanwhile, which keeps batches as large (and transactions as few) as the traffic allows. Either way a
+                // fetched batch is handed to the ingester at once, so no message waits unwritten without in-progress acks.
+                var stillWriting = lastBatchFull ? settings.ConcurrentBatches - 1 : 0;
+                while (writing.Count > stillWriting)
+                {
+                    var outcome = await CompleteOneAsync(writing, grace);
+                    if (outcome is { Written: false } failed)
+                    {
+                        // The database is down: wait before fetching again (the batch comes back after its Nak delay).
+                        await Task.Delay(failed.BackOff, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    }
+                }
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                var batch = new List<INatsJSMsg<byte[]>>(settings.BatchSize);
                 try
                 {
-                    if (next is null)
-                    {
-                        batch = [];
-                        await FetchAsync(consumer, settings, batch, stoppingToken);
-                    }
-                    else
-                    {
-                        batch = await next.TakeAsync();
-                        next = null;
-                    }
+                    await FetchAsync(consumer, settings, batch, stoppingToken);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
+                    // Whatever the interrupted fetch had received is handed back at once.
+                    await BatchIngester.NakAllAsync(batch, TimeSpan.Zero);
                     break;
                 }
                 catch (NatsException e)
                 {
-                    if (next is not null)
-                    {
-                        // The fetch ahead failed part-way: hand back what it had.
-                        await next.ReleaseAsync();
-                        next = null;
-                    }
+                    // A fetch that failed part-way: hand back what it had.
+                    await BatchIngester.NakAllAsync(batch, TimeSpan.Zero);
                     LogFetchFailed(e);
+                    lastBatchFull = false;
                     await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     continue;
                 }
 
+                lastBatchFull = batch.Count >= settings.BatchSize;
                 if (batch.Count > 0)
                 {
-                    // A full batch means more is waiting (a backlog): fetch the next batch while this one is written, so
-                    // that NATS and PostgreSQL work at the same time rather than in turn. A partial batch means the
-                    // consumer has caught up: then the next fetch waits until this write is done and takes everything
-                    // that arrived meanwhile, which keeps batches as large (and transactions as few) as the traffic allows.
-                    if (batch.Count >= settings.BatchSize)
-                    {
-                        next = Prefetch.Start(consumer, settings, time, stoppingToken);
-                    }
-                    BatchOutcome outcome;
-                    try
-                    {
-                        outcome = await ingester.ProcessAsync(batch, grace.Token);
-                    }
-                    catch (OperationCanceledException) when (grace.IsCancellationRequested)
-                    {
-                        LogBatchAbandonedOnShutdown(batch.Count);
-                        break;
-                    }
-                    if (!outcome.Written)
-                    {
-                        // The database is down: wait before fetching again (the batch comes back after its Nak delay; a
-                        // batch fetched ahead is kept, with in-progress acks, and tried after the wait).
-                        await Task.Delay(outcome.BackOff, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    }
+                    // Off the loop's thread: parsing and rating run while the loop fetches the next batch.
+                    writing.Add(Task.Run(() => ingester.ProcessAsync(batch, grace.Token), CancellationToken.None));
                 }
 
                 if (time.GetElapsedTime(lastPendingRefresh) > PendingRefreshInterval)
@@ -131,16 +123,33 @@ public sealed partial class IngestWorker(
         }
         finally
         {
-            if (next is not null)
+            // Shutting down (or failing): the batches in hand finish, or are rolled back and released once the grace
+            // period is over.
+            while (writing.Count > 0)
             {
-                // Shutting down: hand the batch fetched ahead back at once, for another pod.
-                if (await next.ReleaseAsync() is > 0 and var released)
-                {
-                    LogPrefetchReleased(released);
-                }
+                await CompleteOneAsync(writing, grace);
             }
         }
         LogStopped();
+    }
+
+    /// <summary>
+    /// Waits for the first of the batches being written to finish and removes it from <paramref name="writing"/>; null
+    /// when it was abandoned at the end of the shutdown grace period (rolled back and released by the ingester).
+    /// </summary>
+    private async Task<BatchOutcome?> CompleteOneAsync(List<Task<BatchOutcome>> writing, CancellationTokenSource grace)
+    {
+        var done = await Task.WhenAny(writing);
+        writing.Remove(done);
+        try
+        {
+            return await done;
+        }
+        catch (OperationCanceledException) when (grace.IsCancellationRequested)
+        {
+            LogBatchAbandonedOnShutdown();
+            return null;
+        }
     }
 
     private async Task<INatsJSConsumer?> BindAsync(CancellationToken stoppingToken)
@@ -226,74 +235,9 @@ public sealed partial class IngestWorker(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fetching from JetStream failed; retrying")]
     private partial void LogFetchFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown grace period over: the batch of {Messages} messages in hand was rolled back and released")]
-    private partial void LogBatchAbandonedOnShutdown(int messages);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: released the {Messages} messages fetched ahead (Nak, redelivered at once)")]
-    private partial void LogPrefetchReleased(int messages);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown grace period over: a batch in hand was rolled back and released")]
+    private partial void LogBatchAbandonedOnShutdown();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest loop stopped")]
     private partial void LogStopped();
-}
-
-/// <summary>
-/// The next batch, fetched while the current one is written. From the moment it arrives until it is taken, in-progress
-/// acks keep its messages (a write that retries may take a while), so they are never redelivered while they wait.
-/// </summary>
-internal sealed class Prefetch
-{
-    private readonly List<INatsJSMsg<byte[]>> _messages = [];
-    private readonly Task _fetch;
-    private InProgressAcks? _holding;
-
-    private Prefetch(INatsJSConsumer consumer, IngestOptions settings, TimeProvider time, CancellationToken cancellationToken)
-    {
-        _fetch = FetchAndHoldAsync(consumer, settings, time, cancellationToken);
-    }
-
-    public static Prefetch Start(INatsJSConsumer consumer, IngestOptions settings, TimeProvider time, CancellationToken cancellationToken) =>
-        new(consumer, settings, time, cancellationToken);
-
-    /// <summary>The batch (possibly empty); rethrows what the fetch threw.</summary>
-    public async Task<List<INatsJSMsg<byte[]>>> TakeAsync()
-    {
-        try
-        {
-            await _fetch;
-            return _messages;
-        }
-        finally
-        {
-            await StopHoldingAsync();
-        }
-    }
-
-    /// <summary>Naks (without delay) whatever was fetched, however the fetch ended; returns how many messages that was.</summary>
-    public async Task<int> ReleaseAsync()
-    {
-        await _fetch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await StopHoldingAsync();
-        await BatchIngester.NakAllAsync(_messages, TimeSpan.Zero);
-        return _messages.Count;
-    }
-
-    private async Task FetchAndHoldAsync(INatsJSConsumer consumer, IngestOptions settings, TimeProvider time, CancellationToken cancellationToken)
-    {
-        // Off the caller's path: the caller goes on to write its batch at once.
-        await Task.Yield();
-        await IngestWorker.FetchAsync(consumer, settings, _messages, cancellationToken);
-        if (_messages.Count > 0)
-        {
-            _holding = InProgressAcks.Start(_messages, settings.InProgressInterval, time);
-        }
-    }
-
-    private async Task StopHoldingAsync()
-    {
-        if (_holding is not null)
-        {
-            await _holding.DisposeAsync();
-            _holding = null;
-        }
-    }
 }
