@@ -84,7 +84,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
             await EventStaging.CreateAsync(connection, transaction, Staging, cancellationToken);
             await EventStaging.CopyAsync(connection, Staging, rows.Select(r => new RatedEventRow(r.Event, r.Rating, r.StreamSequence)), now, cancellationToken);
 
-            var rowsById = rows.ToDictionary(r => r.Event.EventId);
+            Dictionary<Guid, IngestRow>? rowsById = null;
             await using var store = new NpgsqlCommand(StoreStatement, connection, transaction);
             store.Parameters.AddWithValue("now", now);
             await using var reader = await store.ExecuteReaderAsync(cancellationToken);
@@ -98,6 +98,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, TimeProvider time)
                 }
                 else
                 {
+                    rowsById ??= rows.ToDictionary(r => r.Event.EventId);
                     var row = rowsById[reader.GetGuid(8)];
                     var storedAt = reader.GetFieldValue<DateTimeOffset>(9);
                     conflicts.Add(new DeadLetterRow(row.StreamSequence, row.Subject, row.Payload, "ConflictingDuplicate",

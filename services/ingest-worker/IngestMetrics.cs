@@ -47,13 +47,12 @@ public sealed class IngestMetrics(IMetricFactory factory)
         "billing_ingest_ack_duration_seconds", "Time to send the acks of one committed batch.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
 
-    public Summary PublishToCommit { get; } = factory.CreateSummary(
+    // A histogram, not a summary: pods' histograms add up (histogram_quantile over all of them), and an observation is
+    // a bucket increment where a summary's quantile stream cost the worker ~1.3 us per message under a backlog.
+    public Histogram PublishToCommit { get; } = factory.CreateHistogram(
         "billing_ingest_publish_to_commit_seconds",
-        "From the stream's receipt of a message to the commit that stored it (the ingest lag), over the last 10 minutes.",
-        new SummaryConfiguration
-        {
-            Objectives = [new QuantileEpsilonPair(0.5, 0.01), new QuantileEpsilonPair(0.9, 0.01), new QuantileEpsilonPair(0.99, 0.001)],
-        });
+        "From the stream's receipt of a message to the commit that stored it (the ingest lag).",
+        new HistogramConfiguration { Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30, 60, 120, 300] });
 
     public Gauge ConsumerPending { get; } = factory.CreateGauge(
         "billing_consumer_pending_messages", "Messages in the stream not yet delivered to the consumer (from the consumer info).");

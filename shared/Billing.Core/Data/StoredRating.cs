@@ -46,19 +46,19 @@ public sealed record StoredRating(
     /// <summary>Writes the columns of <paramref name="rating"/> to a binary COPY row; rated_at is <paramref name="now"/> when rated.</summary>
     public static async Task WriteAsync(NpgsqlBinaryImporter importer, RatingResult rating, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var stored = From(rating);
-        await importer.WriteAsync(stored.Status, NpgsqlDbType.Text, cancellationToken);
-        await WriteAsync(importer, stored.UnratedReason, NpgsqlDbType.Text, cancellationToken);
-        await WriteAsync(importer, stored.Tier, NpgsqlDbType.Text, cancellationToken);
-        await WriteAsync(importer, stored.Currency, NpgsqlDbType.Text, cancellationToken);
-        await WriteAsync(importer, stored.RuleId, NpgsqlDbType.Bigint, cancellationToken);
-        await WriteAsync(importer, stored.UnitPrice, NpgsqlDbType.Numeric, cancellationToken);
-        await importer.WriteAsync(stored.Billable, NpgsqlDbType.Boolean, cancellationToken);
-        await WriteAsync(importer, stored.Amount, NpgsqlDbType.Numeric, cancellationToken);
-        await WriteAsync(importer, stored.CostId, NpgsqlDbType.Bigint, cancellationToken);
-        await WriteAsync(importer, stored.UnitCost, NpgsqlDbType.Numeric, cancellationToken);
-        await WriteAsync(importer, stored.Cost, NpgsqlDbType.Numeric, cancellationToken);
-        await WriteAsync(importer, stored.CostCurrency, NpgsqlDbType.Text, cancellationToken);
+        // Straight from the rating (no StoredRating per row: this runs for every ingested event); the same mapping as From.
+        await importer.WriteAsync(rating.IsRated ? "rated" : "unrated", NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, rating.UnratedReason is { } reason ? ReasonCode(reason) : null, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, rating.Tier, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, rating.Currency, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, rating.RuleId, NpgsqlDbType.Bigint, cancellationToken);
+        await WriteAsync(importer, rating.UnitPrice, NpgsqlDbType.Numeric, cancellationToken);
+        await importer.WriteAsync(rating.Billable, NpgsqlDbType.Boolean, cancellationToken);
+        await WriteAsync(importer, rating.Amount, NpgsqlDbType.Numeric, cancellationToken);
+        await WriteAsync(importer, rating.CostId, NpgsqlDbType.Bigint, cancellationToken);
+        await WriteAsync(importer, rating.UnitCost, NpgsqlDbType.Numeric, cancellationToken);
+        await WriteAsync(importer, rating.CostAmount, NpgsqlDbType.Numeric, cancellationToken);
+        await WriteAsync(importer, rating.CostCurrency, NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.IsRated ? now : (DateTimeOffset?)null, NpgsqlDbType.TimestampTz, cancellationToken);
     }
 
