@@ -112,9 +112,9 @@ public sealed partial class BatchIngester
         var committed = _time.GetUtcNow();
         foreach (var message in messages)
         {
-            if (message.Metadata is { } metadata)
+            if (Delivery.TryParse(message.ReplyTo, out var delivery))
             {
-                _metrics.PublishToCommit.Observe(Math.Max((committed - metadata.Timestamp).TotalSeconds, 0));
+                _metrics.PublishToCommit.Observe(Math.Max((committed - delivery.Timestamp).TotalSeconds, 0));
             }
         }
         Record(batch, result);
@@ -151,8 +151,7 @@ public sealed partial class BatchIngester
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
-            var sequence = (long)(message.Metadata?.Sequence.Stream ?? 0);
-            var deliveries = (int)(message.Metadata?.NumDelivered ?? 1);
+            var (sequence, deliveries) = Delivery.TryParse(message.ReplyTo, out var delivery) ? (delivery.StreamSequence, delivery.Deliveries) : (0L, 1);
             var payload = message.Data ?? [];
             var parsed = BillingEventParser.Parse(_nats.ContractSubject(message.Subject), payload);
             if (!parsed.IsAccepted)
@@ -219,7 +218,7 @@ public sealed partial class BatchIngester
     {
         _metrics.WriteFailures.WithLabels("transient").Inc();
         _state.ReportWriteFailed();
-        var deliveries = messages.Max(m => (int)(m.Metadata?.NumDelivered ?? 1));
+        var deliveries = messages.Max(m => Delivery.TryParse(m.ReplyTo, out var delivery) ? delivery.Deliveries : 1);
         var delay = NakDelay(deliveries);
         LogBatchReleased(e, messages.Count, delay);
         await NakAllAsync(messages, delay);
