@@ -20,6 +20,7 @@ internal static partial class FontSubsetter
     private const string Library = "libHarfBuzzSharp";
 
     // hb_subset_flags_t and hb_subset_sets_t (hb-subset.h).
+    private const uint NoHinting = 0x1;
     private const uint RetainGids = 0x2;
     private const int GlyphIndexSet = 0;
     private const int NoSubsetTableTagSet = 2;
@@ -46,7 +47,7 @@ internal static partial class FontSubsetter
 
         try
         {
-            hb_subset_input_set_flags(input, RetainGids);
+            hb_subset_input_set_flags(input, RetainGids | NoHinting);
             IntPtr glyphSet = hb_subset_input_set(input, GlyphIndexSet);
             hb_set_add(glyphSet, 0);
             foreach (ushort glyph in glyphs)
