@@ -55,7 +55,6 @@ internal static partial class FontSubsetter
                 hb_set_add(glyphSet, glyph);
             }
 
-            hb_set_add(hb_subset_input_set(input, NoSubsetTableTagSet), Tag("cmap"));
             IntPtr drop = hb_subset_input_set(input, DropTableTagSet);
             hb_set_add(drop, Tag("GSUB"));
             hb_set_add(drop, Tag("GPOS"));
