@@ -347,8 +347,6 @@ debug finisher = 0/0
 debug throttle = 0/0
 debug context = 0/0
 debug asok = 0/0
-# Two cores: fewer threads to hand each request between.
-ms async op threads = 1
 [mon]
 mon data = $d/mon/\$id
 admin socket = $d/run/\$name.asok
@@ -367,8 +365,6 @@ osd fast shutdown = false
 bluestore prefer deferred size hdd = 0
 bluestore prefer deferred size ssd = 0
 osd enable op tracker = false
-osd op num shards = 1
-osd op num threads per shard = 2
 [client.rgw.a]
 admin socket = $d/run/\$name.asok
 rgw data = $d/rgw
@@ -376,8 +372,6 @@ rgw frontends = beast endpoint=127.0.0.1:$S3_PORT
 rgw crypt s3 kms backend = testing
 rgw crypt s3 kms encryption keys = $KMS_KEY_ID=$(<"$d/kms-key")
 rgw crypt require ssl = false
-rgw thread pool size = 16
-rgw dynamic resharding = false
 EOF
   ) && mv -f "$CEPH_CONF.tmp" "$CEPH_CONF"
 }
