@@ -127,8 +127,8 @@ internal sealed class InvoiceFont
     }
 
     /// <summary>
-    /// A typeface of this font that holds at least <paramref name="glyphs"/>, with the same glyph ids, metrics and
-    /// character map (see <see cref="FontSubsetter"/>): what a PDF that draws those glyphs embeds. Dispose it once the
+    /// A typeface of this font that holds at least <paramref name="glyphs"/>, with the same glyph ids and metrics and
+    /// their character map (see <see cref="FontSubsetter"/>): what a PDF that draws those glyphs embeds. Dispose it once the
     /// PDF is closed (a shared subset ignores that).
     /// </summary>
     public FontSubset Subset(IReadOnlySet<ushort> glyphs)
