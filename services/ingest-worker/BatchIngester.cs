@@ -87,12 +87,12 @@ public sealed partial class BatchIngester
         catch (NpgsqlException e) when (e.IsTransient || e is not PostgresException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, "database unavailable; batch handed back");
-            return await ReleaseAsync(messages, e);
+            return await ReleaseAsync(messages, batch, e);
         }
         catch (TimeoutException e)
         {
             activity?.SetStatus(ActivityStatusCode.Error, "database timed out; batch handed back");
-            return await ReleaseAsync(messages, e);
+            return await ReleaseAsync(messages, batch, e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -110,11 +110,11 @@ public sealed partial class BatchIngester
 
         _state.ReportWriteSucceeded();
         var committed = _time.GetUtcNow();
-        foreach (var message in messages)
+        foreach (var delivery in batch.Deliveries)
         {
-            if (Delivery.TryParse(message.ReplyTo, out var delivery))
+            if (delivery is { } known)
             {
-                _metrics.PublishToCommit.Observe(Math.Max((committed - delivery.Timestamp).TotalSeconds, 0));
+                _metrics.PublishToCommit.Observe(Math.Max((committed - known.Timestamp).TotalSeconds, 0));
             }
         }
         Record(batch, result);
@@ -146,12 +146,14 @@ public sealed partial class BatchIngester
         var rows = new List<IngestRow>(messages.Count);
         var deadLetters = new List<DeadLetterRow>();
         var terminate = new bool[messages.Count];
+        var deliveryOf = new Delivery?[messages.Count];
         var byId = new Dictionary<Guid, BillingEvent>(messages.Count);
         var redeliveredInBatch = 0;
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
-            var (sequence, deliveries) = Delivery.TryParse(message.ReplyTo, out var delivery) ? (delivery.StreamSequence, delivery.Deliveries) : (0L, 1);
+            deliveryOf[i] = Delivery.TryParse(message.ReplyTo, out var delivery) ? delivery : null;
+            var (sequence, deliveries) = deliveryOf[i] is { } known ? (known.StreamSequence, known.Deliveries) : (0L, 1);
             var payload = message.Data ?? [];
             var parsed = BillingEventParser.Parse(_nats.ContractSubject(message.Subject), payload);
             if (!parsed.IsAccepted)
@@ -179,7 +181,7 @@ public sealed partial class BatchIngester
             byId.Add(billingEvent.EventId, billingEvent);
             rows.Add(new IngestRow(billingEvent, Rater.Rate(billingEvent, catalog), sequence, message.Subject, payload, deliveries));
         }
-        return new ClassifiedBatch(rows, deadLetters, terminate, redeliveredInBatch);
+        return new ClassifiedBatch(rows, deadLetters, terminate, deliveryOf, redeliveredInBatch);
     }
 
     /// <summary>
@@ -214,11 +216,11 @@ public sealed partial class BatchIngester
         return new WriteResult(inserted, conflicts, reasons);
     }
 
-    private async Task<BatchOutcome> ReleaseAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, Exception e)
+    private async Task<BatchOutcome> ReleaseAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, ClassifiedBatch batch, Exception e)
     {
         _metrics.WriteFailures.WithLabels("transient").Inc();
         _state.ReportWriteFailed();
-        var deliveries = messages.Max(m => Delivery.TryParse(m.ReplyTo, out var delivery) ? delivery.Deliveries : 1);
+        var deliveries = batch.Deliveries.Max(d => d?.Deliveries ?? 1);
         var delay = NakDelay(deliveries);
         LogBatchReleased(e, messages.Count, delay);
         await NakAllAsync(messages, delay);
@@ -275,8 +277,10 @@ public sealed partial class BatchIngester
         }
     }
 
+    /// <param name="Deliveries">Per message (as <c>Terminate</c>), what its ack subject says; null when it says nothing.</param>
     private sealed record ClassifiedBatch(
-        IReadOnlyList<IngestRow> Rows, IReadOnlyList<DeadLetterRow> DeadLetters, bool[] Terminate, int RedeliveredInBatch);
+        IReadOnlyList<IngestRow> Rows, IReadOnlyList<DeadLetterRow> DeadLetters, bool[] Terminate, Delivery?[] Deliveries,
+        int RedeliveredInBatch);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch of {Messages} written: {Inserted} new events, {DeadLetters} dead letters")]
     private partial void LogBatchWritten(int messages, int inserted, int deadLetters);
