@@ -9,6 +9,7 @@
 # Ports: BILLING_PG_PORT (55432), BILLING_NATS_PORT (54222), BILLING_NATS_HTTP_PORT (58222),
 # BILLING_S3_PORT (57480), BILLING_CEPH_MON_PORT (56789), BILLING_CEPH_PORT_MIN/MAX (56800-56900).
 # BILLING_PG_DURABLE=1 keeps fsync and friends on (benchmarks); the default turns them off for speed.
+# BILLING_PG_SHARED_BUFFERS sets PostgreSQL's shared_buffers (default 256MB).
 # Also: BILLING_S3_KMS_KEY_ID (billing-local-key), BILLING_S3_BUCKET (ghasi-invoices),
 # BILLING_START_TIMEOUT (120 s per server).
 # Progress goes to stderr; stdout carries only the export lines (`env`, and the end of `start`).
@@ -198,7 +199,7 @@ listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$sock'
 max_connections = 200          # test fixtures open many pools
-shared_buffers = 256MB
+shared_buffers = ${BILLING_PG_SHARED_BUFFERS:-256MB}
 $(pg_durability_settings)
 EOF
   chown postgres:postgres "$data/billing-local.conf"

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Billing.Api;
 using Billing.Api.Endpoints;
 using Billing.IngestBench;
 using Npgsql;
@@ -28,13 +29,18 @@ internal static class ApiBenchmark
         var rangeDays = new Option<int>("--range-days") { Description = "Days each request asks for (a random range of this length).", DefaultValueFactory = _ => 31 };
         var granularity = new Option<string>("--granularity") { Description = "day or month.", DefaultValueFactory = _ => "day" };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 64 };
+        var connections = new Option<int>("--connections")
+        {
+            Description = "Database connections of the raw phase's pool: the API's own bound (Api__DatabaseConnections), so both phases queue the same way.",
+            DefaultValueFactory = _ => ApiExtensions.DefaultDatabaseConnections,
+        };
         var seconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured seconds before each phase.", DefaultValueFactory = _ => 5 };
         var apiPid = new Option<int?>("--api-pid") { Description = "The API process, for its CPU time." };
         var pgPidFile = new Option<string?>("--pg-pid-file") { Description = "PostgreSQL's postmaster.pid, for its CPU time." };
         var root = new RootCommand("api-bench: the usage route against its raw query")
         {
-            url, key, connection, accounts, firstDay, days, rangeDays, granularity, clients, seconds, warmup, apiPid, pgPidFile,
+            url, key, connection, accounts, firstDay, days, rangeDays, granularity, clients, connections, seconds, warmup, apiPid, pgPidFile,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -48,7 +54,7 @@ internal static class ApiBenchmark
         var settings = new Settings(
             new Uri(parsed.GetValue(url)!), parsed.GetValue(key)!, parsed.GetValue(connection)!, parsed.GetValue(accounts),
             DateOnly.ParseExact(parsed.GetValue(firstDay)!, "yyyy-MM-dd", CultureInfo.InvariantCulture), parsed.GetValue(days),
-            parsed.GetValue(rangeDays), parsed.GetValue(granularity)!, parsed.GetValue(clients), TimeSpan.FromSeconds(parsed.GetValue(seconds)),
+            parsed.GetValue(rangeDays), parsed.GetValue(granularity)!, parsed.GetValue(clients), parsed.GetValue(connections), TimeSpan.FromSeconds(parsed.GetValue(seconds)),
             TimeSpan.FromSeconds(parsed.GetValue(warmup)), parsed.GetValue(apiPid), CpuAccounting.PidFrom(parsed.GetValue(pgPidFile)));
         try
         {
@@ -65,7 +71,7 @@ internal static class ApiBenchmark
 
 internal sealed record Settings(
     Uri Url, string Key, string ConnectionString, int Accounts, DateOnly FirstDay, int Days, int RangeDays, string Granularity,
-    int Clients, TimeSpan Duration, TimeSpan Warmup, int? ApiPid, int? PostgresPid);
+    int Clients, int Connections, TimeSpan Duration, TimeSpan Warmup, int? ApiPid, int? PostgresPid);
 
 internal sealed class BenchmarkFailedException(string message) : Exception(message);
 
@@ -118,8 +124,10 @@ internal sealed class Runner(Settings settings)
         Report(api);
 
         var builder = new NpgsqlDataSourceBuilder(settings.ConnectionString);
-        // As the API's data source does (ApiExtensions): commands are prepared once per connection.
+        // As the API's data source does (ApiExtensions): commands are prepared once per connection, and the clients share
+        // a bounded pool, waiting for a free connection.
         builder.ConnectionStringBuilder.MaxAutoPrepare = Math.Max(builder.ConnectionStringBuilder.MaxAutoPrepare, 20);
+        builder.ConnectionStringBuilder.MaxPoolSize = settings.Connections;
         await using var dataSource = builder.Build();
         var raw = await MeasureAsync("raw", async random =>
         {
@@ -187,7 +195,8 @@ internal sealed class Runner(Settings settings)
 
     private void Report(Phase phase)
     {
-        var what = phase.Name == "api" ? "GET the usage route over HTTP" : "the route's SQL through Npgsql (read-only login, auto-prepared)";
+        var what = phase.Name == "api" ? "GET the usage route over HTTP"
+            : $"the route's SQL through Npgsql (read-only login, auto-prepared, {settings.Connections} pooled connections)";
         Console.WriteLine($"[{phase.Name}] {what}: {phase.Requests:N0} in {phase.Elapsed.TotalSeconds:0.0} s: {phase.Rate:N0}/s, " +
             $"p50 {phase.PercentileMs(0.50):0.0} ms, p90 {phase.PercentileMs(0.90):0.0} ms, p99 {phase.PercentileMs(0.99):0.0} ms, max {phase.PercentileMs(1.0):0.0} ms");
         var perRequest = (TimeSpan cpu) => phase.Requests == 0 ? 0 : cpu.TotalMicroseconds / phase.Requests;
