@@ -36,11 +36,17 @@ internal static class ApiBenchmark
         };
         var seconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured seconds before each phase.", DefaultValueFactory = _ => 5 };
+        var load = new Option<string>("--load")
+        {
+            Description = "The api phase's load generator: wrk (Debian's package; the default when it is on PATH) or dotnet (an HttpClient loop).",
+            DefaultValueFactory = _ => WrkLoad.Find() is null ? "dotnet" : "wrk",
+        };
+        load.AcceptOnlyFromAmong("wrk", "dotnet");
         var apiPid = new Option<int?>("--api-pid") { Description = "The API process, for its CPU time." };
         var pgPidFile = new Option<string?>("--pg-pid-file") { Description = "PostgreSQL's postmaster.pid, for its CPU time." };
         var root = new RootCommand("api-bench: the usage route against its raw query")
         {
-            url, key, connection, accounts, firstDay, days, rangeDays, granularity, clients, connections, seconds, warmup, apiPid, pgPidFile,
+            url, key, connection, accounts, firstDay, days, rangeDays, granularity, clients, connections, load, seconds, warmup, apiPid, pgPidFile,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -54,7 +60,7 @@ internal static class ApiBenchmark
         var settings = new Settings(
             new Uri(parsed.GetValue(url)!), parsed.GetValue(key)!, parsed.GetValue(connection)!, parsed.GetValue(accounts),
             DateOnly.ParseExact(parsed.GetValue(firstDay)!, "yyyy-MM-dd", CultureInfo.InvariantCulture), parsed.GetValue(days),
-            parsed.GetValue(rangeDays), parsed.GetValue(granularity)!, parsed.GetValue(clients), parsed.GetValue(connections), TimeSpan.FromSeconds(parsed.GetValue(seconds)),
+            parsed.GetValue(rangeDays), parsed.GetValue(granularity)!, parsed.GetValue(clients), parsed.GetValue(connections), parsed.GetValue(load)!, TimeSpan.FromSeconds(parsed.GetValue(seconds)),
             TimeSpan.FromSeconds(parsed.GetValue(warmup)), parsed.GetValue(apiPid), CpuAccounting.PidFrom(parsed.GetValue(pgPidFile)));
         try
         {
@@ -71,18 +77,26 @@ internal static class ApiBenchmark
 
 internal sealed record Settings(
     Uri Url, string Key, string ConnectionString, int Accounts, DateOnly FirstDay, int Days, int RangeDays, string Granularity,
-    int Clients, int Connections, TimeSpan Duration, TimeSpan Warmup, int? ApiPid, int? PostgresPid);
+    int Clients, int Connections, string Load, TimeSpan Duration, TimeSpan Warmup, int? ApiPid, int? PostgresPid);
 
 internal sealed class BenchmarkFailedException(string message) : Exception(message);
 
-/// <summary>One measured phase: requests done, their latencies (Stopwatch ticks) and the CPU the processes spent.</summary>
-internal sealed record Phase(string Name, long Requests, TimeSpan Elapsed, long[] SortedLatencies, TimeSpan ApiCpu, TimeSpan PostgresCpu, TimeSpan BenchCpu)
+/// <summary>Latency percentiles of a phase, in milliseconds.</summary>
+internal sealed record Latencies(double P50, double P90, double P99, double Max)
+{
+    /// <summary>Nearest-rank percentiles of <paramref name="sorted"/> Stopwatch ticks.</summary>
+    public static Latencies FromSortedTicks(long[] sorted)
+    {
+        double At(double p) => sorted.Length == 0 ? double.NaN
+            : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
+        return new Latencies(At(0.50), At(0.90), At(0.99), At(1.0));
+    }
+}
+
+/// <summary>One measured phase: requests done, their latencies and the CPU the processes spent (the load client's included).</summary>
+internal sealed record Phase(string Name, long Requests, TimeSpan Elapsed, Latencies Latency, TimeSpan ApiCpu, TimeSpan PostgresCpu, TimeSpan ClientCpu)
 {
     public double Rate => Requests / Elapsed.TotalSeconds;
-
-    public double PercentileMs(double p) =>
-        SortedLatencies.Length == 0 ? double.NaN
-        : SortedLatencies[Math.Min(SortedLatencies.Length - 1, (int)Math.Ceiling(p * SortedLatencies.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
 }
 
 internal sealed class Runner(Settings settings)
@@ -113,14 +127,17 @@ internal sealed class Runner(Settings settings)
         }
         Console.WriteLine($"[scenario] a response: {body.Length:N0} bytes of JSON ({Count(body, "\"operator\""):N0} operator entries)");
 
-        var api = await MeasureAsync("api", async random =>
-        {
-            using var response = await http.GetAsync(Path(random), HttpCompletionOption.ResponseContentRead);
-            if (response.StatusCode != HttpStatusCode.OK)
+        var api = settings.Load == "wrk"
+            ? await new WrkLoad(settings, WrkLoad.Find() ?? throw new BenchmarkFailedException("--load wrk: no wrk on PATH (apt-get install wrk)"))
+                .MeasureAsync(() => { var (a, p, _) = Cpu(); return (a, p); })
+            : await MeasureAsync("api", async random =>
             {
-                throw new BenchmarkFailedException($"GET {response.RequestMessage!.RequestUri} answered {(int)response.StatusCode}");
-            }
-        });
+                using var response = await http.GetAsync(Path(random), HttpCompletionOption.ResponseContentRead);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    throw new BenchmarkFailedException($"GET {response.RequestMessage!.RequestUri} answered {(int)response.StatusCode}");
+                }
+            });
         Report(api);
 
         var builder = new NpgsqlDataSourceBuilder(settings.ConnectionString);
@@ -152,9 +169,9 @@ internal sealed class Runner(Settings settings)
 
         var ratio = api.Rate / raw.Rate;
         Console.WriteLine("[summary]");
-        Console.WriteLine($"  api rate       {api.Rate,9:N0} requests/s, p50 {api.PercentileMs(0.50):0.0} ms, p99 {api.PercentileMs(0.99):0.0} ms");
-        Console.WriteLine($"  raw query      {raw.Rate,9:N0} queries/s,  p50 {raw.PercentileMs(0.50):0.0} ms, p99 {raw.PercentileMs(0.99):0.0} ms");
-        Console.WriteLine($"  p99 latency    {api.PercentileMs(0.99),6:0.0} ms            target < 50 ms    {(api.PercentileMs(0.99) < 50 ? "PASS" : "FAIL")}");
+        Console.WriteLine($"  api rate       {api.Rate,9:N0} requests/s, p50 {api.Latency.P50:0.0} ms, p99 {api.Latency.P99:0.0} ms");
+        Console.WriteLine($"  raw query      {raw.Rate,9:N0} queries/s,  p50 {raw.Latency.P50:0.0} ms, p99 {raw.Latency.P99:0.0} ms");
+        Console.WriteLine($"  p99 latency    {api.Latency.P99,6:0.0} ms            target < 50 ms    {(api.Latency.P99 < 50 ? "PASS" : "FAIL")}");
         Console.WriteLine($"  vs raw query   {ratio,6:0.00} of the raw rate  target >= 0.50    {(ratio >= 0.5 ? "PASS" : "FAIL")}");
         Console.WriteLine($"[machine] load average {LoadAverage()} at the end (other processes on the machine share its cores)");
     }
@@ -170,7 +187,7 @@ internal sealed class Runner(Settings settings)
         var (apiAfter, pgAfter, benchAfter) = Cpu();
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
-        return new Phase(name, all.LongLength, elapsed, all, apiAfter - apiBefore, pgAfter - pgBefore, benchAfter - benchBefore);
+        return new Phase(name, all.LongLength, elapsed, Latencies.FromSortedTicks(all), apiAfter - apiBefore, pgAfter - pgBefore, benchAfter - benchBefore);
     }
 
     private async Task<List<long>[]> LoopAsync(Func<Random, Task> request, TimeSpan duration, bool record)
@@ -195,15 +212,15 @@ internal sealed class Runner(Settings settings)
 
     private void Report(Phase phase)
     {
-        var what = phase.Name == "api" ? "GET the usage route over HTTP"
+        var what = phase.Name == "api" ? $"GET the usage route over HTTP ({(settings.Load == "wrk" ? "wrk" : "an HttpClient loop")})"
             : $"the route's SQL through Npgsql (read-only login, auto-prepared, {settings.Connections} pooled connections)";
         Console.WriteLine($"[{phase.Name}] {what}: {phase.Requests:N0} in {phase.Elapsed.TotalSeconds:0.0} s: {phase.Rate:N0}/s, " +
-            $"p50 {phase.PercentileMs(0.50):0.0} ms, p90 {phase.PercentileMs(0.90):0.0} ms, p99 {phase.PercentileMs(0.99):0.0} ms, max {phase.PercentileMs(1.0):0.0} ms");
+            $"p50 {phase.Latency.P50:0.0} ms, p90 {phase.Latency.P90:0.0} ms, p99 {phase.Latency.P99:0.0} ms, max {phase.Latency.Max:0.0} ms");
         var perRequest = (TimeSpan cpu) => phase.Requests == 0 ? 0 : cpu.TotalMicroseconds / phase.Requests;
         Console.WriteLine($"[{phase.Name}] CPU per request: " +
             (phase.Name == "api" && settings.ApiPid is not null ? $"api {perRequest(phase.ApiCpu):0} µs, " : "") +
             (settings.PostgresPid is not null ? $"postgres {perRequest(phase.PostgresCpu):0} µs, " : "") +
-            $"load client {perRequest(phase.BenchCpu):0} µs");
+            $"load client {perRequest(phase.ClientCpu):0} µs");
     }
 
     private (TimeSpan Api, TimeSpan Postgres, TimeSpan Bench) Cpu() => (
