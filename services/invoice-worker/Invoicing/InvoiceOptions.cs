@@ -8,8 +8,12 @@ public sealed class InvoiceOptions
     /// <summary>Days from issue to due date.</summary>
     public int PaymentTermsDays { get; set; } = 30;
 
-    /// <summary>Invoices rendered and uploaded at once.</summary>
-    public int Parallelism { get; set; } = 4;
+    /// <summary>
+    /// Uploads in flight at once (renders run on as many lanes as there are cores, up to this). An upload mostly waits
+    /// for the object store, which takes many puts at once for little more than the price of one: on the 2-core
+    /// benchmark machine 32 stored 10,000 invoices in 59.5 s against 87.7 s with 4 (README, Performance).
+    /// </summary>
+    public int Parallelism { get; set; } = 32;
 
     /// <summary>Invoices numbered and inserted per transaction.</summary>
     public int IssueBatchSize { get; set; } = 200;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Billing.Core.Domain;
@@ -47,11 +48,11 @@ public sealed partial class InvoiceStorer(
     public const int MaxMarkBatch = 100;
 
     // An uploaded invoice waiting to be marked stored, with the instants of its steps (Stopwatch timestamps).
-    private sealed record Uploaded(PendingInvoice Invoice, StoredObject Pdf, long Started, long Rendered, long UploadedAt);
+    private sealed record Uploaded(PendingInvoice Invoice, StoredObject Pdf, long Started, long Rendered, long UploadStarted, long UploadedAt);
 
     /// <returns>How many invoices were stored now.</returns>
     /// <remarks>
-    /// Renders and uploads run <see cref="InvoiceOptions.Parallelism"/> at once; one loop marks the uploaded invoices
+    /// Uploads run <see cref="InvoiceOptions.Parallelism"/> at once, fed by renders on as many lanes as there are cores; one loop marks the uploaded invoices
     /// stored, in one transaction for all those uploaded while the previous transaction committed (a group commit: under
     /// load a few per commit, with no wait when there is one). A crash between an upload and its commit leaves the invoice
     /// issued with its PDF in the bucket; the next run renders the same bytes, finds them stored and marks it.
@@ -59,7 +60,7 @@ public sealed partial class InvoiceStorer(
     public async Task<int> StorePendingAsync(InvoicePeriod period, string? accountId, CancellationToken cancellationToken)
     {
         var pending = await LoadPendingAsync(period, accountId, cancellationToken);
-        LogStoring(pending.Count, period.ToString(), options.Value.Parallelism);
+        LogStoring(pending.Count, period.ToString(), RenderParallelism(options.Value.Parallelism), options.Value.Parallelism);
         var uploaded = Channel.CreateUnbounded<Uploaded>(new UnboundedChannelOptions { SingleReader = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var uploads = RenderAndUploadAsync(pending, uploaded.Writer, stop.Token);
@@ -88,29 +89,91 @@ public sealed partial class InvoiceStorer(
         return stored;
     }
 
+    /// <summary>
+    /// Renders at once for <paramref name="parallelism"/> uploads in flight: rendering only uses the CPU, so no more than
+    /// the cores (or the uploads, if fewer).
+    /// </summary>
+    public static int RenderParallelism(int parallelism) => Math.Max(1, Math.Min(Environment.ProcessorCount, parallelism));
+
+    // A rendered PDF waiting for an upload slot.
+    private sealed record Rendered(PendingInvoice Invoice, byte[] Pdf, long Started, long RenderedAt);
+
+    /// <summary>
+    /// Renders on as many lanes as there are cores into a short queue, and uploads from it on
+    /// <see cref="InvoiceOptions.Parallelism"/> lanes, so that this many puts are in flight at every moment: an upload
+    /// mostly waits for the object store, which takes many puts at once for little more than the price of one. Whichever
+    /// side fails first stops the other; its failure is the one reported.
+    /// </summary>
     private async Task RenderAndUploadAsync(List<PendingInvoice> pending, ChannelWriter<Uploaded> uploaded, CancellationToken cancellationToken)
     {
+        var parallelism = Math.Max(options.Value.Parallelism, 1);
+        var rendered = Channel.CreateBounded<Rendered>(new BoundedChannelOptions(parallelism) { SingleWriter = false, SingleReader = false });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var renders = RenderAllAsync(pending, rendered.Writer, stop.Token);
         try
         {
-            await Parallel.ForEachAsync(pending,
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(options.Value.Parallelism, 1), CancellationToken = cancellationToken },
-                async (invoice, token) =>
+            await Parallel.ForEachAsync(rendered.Reader.ReadAllAsync(stop.Token),
+                new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = stop.Token },
+                async (pdf, token) =>
                 {
-                    var started = Stopwatch.GetTimestamp();
-                    var pdf = renderer.Render(ToDocument(invoice));
-                    var rendered = Stopwatch.GetTimestamp();
+                    var invoice = pdf.Invoice;
+                    var uploadStarted = Stopwatch.GetTimestamp();
                     var key = InvoiceObjectStore.KeyFor(invoice.PeriodStart, invoice.AccountId, invoice.Number);
-                    var result = await store.PutInvoiceAsync(key, pdf, new Dictionary<string, string>
+                    var result = await store.PutInvoiceAsync(key, pdf.Pdf, new Dictionary<string, string>
                     {
                         ["invoice-id"] = invoice.Id.ToString(),
                         ["invoice-number"] = invoice.Number,
                     }, token);
-                    await uploaded.WriteAsync(new Uploaded(invoice, result, started, rendered, Stopwatch.GetTimestamp()), token);
+                    await uploaded.WriteAsync(
+                        new Uploaded(invoice, result, pdf.Started, pdf.RenderedAt, uploadStarted, Stopwatch.GetTimestamp()), token);
                 });
+        }
+        catch (Exception) when (!renders.IsCompletedSuccessfully)
+        {
+            // A render that failed first is the cause (the uploads then ended for want of PDFs); otherwise the upload's
+            // own failure is, and the renders are stopped.
+            await stop.CancelAsync();
+            try
+            {
+                await renders;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                ExceptionDispatchInfo.Throw(e);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped because the upload failed: the upload's failure is rethrown below.
+            }
+            throw;
         }
         finally
         {
             uploaded.Complete();
+        }
+        await renders;
+    }
+
+    private async Task RenderAllAsync(List<PendingInvoice> pending, ChannelWriter<Rendered> rendered, CancellationToken cancellationToken)
+    {
+        // Off the caller's thread: the uploads start reading at once.
+        await Task.Yield();
+        try
+        {
+            await Parallel.ForEachAsync(pending,
+                new ParallelOptions { MaxDegreeOfParallelism = RenderParallelism(options.Value.Parallelism), CancellationToken = cancellationToken },
+                async (invoice, token) =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var pdf = renderer.Render(ToDocument(invoice));
+                    await rendered.WriteAsync(new Rendered(invoice, pdf, started, Stopwatch.GetTimestamp()), token);
+                });
+            rendered.Complete();
+        }
+        catch (Exception e)
+        {
+            rendered.Complete(e);
+            throw;
         }
     }
 
@@ -126,11 +189,11 @@ public sealed partial class InvoiceStorer(
             }
             await MarkStoredAsync(batch, cancellationToken);
             var marked = Stopwatch.GetTimestamp();
-            foreach (var (invoice, pdf, started, rendered, uploadedAt) in batch)
+            foreach (var (invoice, pdf, started, rendered, uploadStarted, uploadedAt) in batch)
             {
                 StoreSeconds.Observe(Stopwatch.GetElapsedTime(started, marked).TotalSeconds);
-                LogStored(invoice.Number, pdf.Key, pdf.Size, pdf.AlreadyStored,
-                    Milliseconds(started, rendered), Milliseconds(rendered, uploadedAt), Milliseconds(uploadedAt, marked));
+                LogStored(invoice.Number, pdf.Key, pdf.Size, pdf.AlreadyStored, Milliseconds(started, rendered),
+                    Milliseconds(rendered, uploadStarted), Milliseconds(uploadStarted, uploadedAt), Milliseconds(uploadedAt, marked));
             }
             stored += batch.Count;
             batch.Clear();
@@ -158,7 +221,7 @@ public sealed partial class InvoiceStorer(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var (invoice, pdf, _, _, _) in uploaded)
+        foreach (var (invoice, pdf, _, _, _, _) in uploaded)
         {
             var currency = Currency.FromCode(invoice.Currency);
             var message = new InvoiceGenerated(
@@ -232,13 +295,15 @@ public sealed partial class InvoiceStorer(
         return [.. invoices.Values];
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Storing the PDFs of {PendingInvoices} issued invoice(s) of {Period}, {Parallelism} at once")]
-    private partial void LogStoring(int pendingInvoices, string period, int parallelism);
+    [LoggerMessage(Level = LogLevel.Information, Message =
+        "Storing the PDFs of {PendingInvoices} issued invoice(s) of {Period}: {Renders} rendered and {Parallelism} uploaded at once")]
+    private partial void LogStoring(int pendingInvoices, string period, int renders, int parallelism);
 
     private static double Milliseconds(long from, long to) => Math.Round(Stopwatch.GetElapsedTime(from, to).TotalMilliseconds, 3);
 
     [LoggerMessage(Level = LogLevel.Information, Message =
         "Invoice {InvoiceNumber} stored at {Key} ({Size} bytes; already there from an earlier run: {AlreadyStored}; " +
-        "render {RenderMs} ms, upload {UploadMs} ms, mark stored {MarkMs} ms)")]
-    private partial void LogStored(string invoiceNumber, string key, long size, bool alreadyStored, double renderMs, double uploadMs, double markMs);
+        "render {RenderMs} ms, queued for upload {QueuedMs} ms, upload {UploadMs} ms, mark stored {MarkMs} ms)")]
+    private partial void LogStored(
+        string invoiceNumber, string key, long size, bool alreadyStored, double renderMs, double queuedMs, double uploadMs, double markMs);
 }
