@@ -52,9 +52,9 @@ public sealed partial class InvoiceStorer(
 
     /// <returns>How many invoices were stored now.</returns>
     /// <remarks>
-    /// Uploads run <see cref="InvoiceOptions.Parallelism"/> at once, fed by renders on as many lanes as there are cores; one loop marks the uploaded invoices
-    /// stored, in one transaction for all those uploaded while the previous transaction committed (a group commit: under
-    /// load a few per commit, with no wait when there is one). A crash between an upload and its commit leaves the invoice
+    /// Uploads run <see cref="InvoiceOptions.Parallelism"/> at once, fed by renders on as many lanes as there are cores;
+    /// one loop marks the uploaded invoices stored, in one transaction for all those uploaded while the previous
+    /// transaction committed (a group commit: under load many per commit, with no wait when there is one). A crash between an upload and its commit leaves the invoice
     /// issued with its PDF in the bucket; the next run renders the same bytes, finds them stored and marks it.
     /// </remarks>
     public async Task<int> StorePendingAsync(InvoicePeriod period, string? accountId, CancellationToken cancellationToken)
