@@ -214,39 +214,51 @@ public sealed partial class InvoiceStorer(
 
     /// <summary>
     /// Marks the invoices stored and completes each announcement's payload with its PDF's bucket, key and SHA-256, all in
-    /// one transaction.
+    /// one transaction: two set-based statements for the whole group, whatever its size.
     /// </summary>
     private async Task MarkStoredAsync(List<Uploaded> uploaded, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var (invoice, pdf, _, _, _, _) in uploaded)
+        var ids = new Guid[uploaded.Count];
+        var buckets = new string[uploaded.Count];
+        var keys = new string[uploaded.Count];
+        var hashes = new string[uploaded.Count];
+        var payloads = new string[uploaded.Count];
+        for (var i = 0; i < uploaded.Count; i++)
         {
+            var (invoice, pdf, _, _, _, _) = uploaded[i];
             var currency = Currency.FromCode(invoice.Currency);
             var message = new InvoiceGenerated(
                 invoice.Id, invoice.Number, invoice.AccountId, InvoicePeriod.Of(invoice.PeriodStart).ToString(), invoice.PeriodStart, invoice.PeriodEnd,
                 invoice.Currency, currency.Format(invoice.Subtotal), currency.Format(invoice.Tax), currency.Format(invoice.Total), invoice.IssuedAt,
                 new InvoicePdfLocation(pdf.Bucket, pdf.Key, pdf.Sha256));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-                UPDATE billing.invoices SET status = 'stored', pdf_bucket = @bucket, pdf_key = @key, pdf_sha256 = @sha256
-                WHERE id = @id AND status = 'issued'
-                """)
-            {
-                Parameters =
-                {
-                    new("bucket", pdf.Bucket), new("key", pdf.Key), new("sha256", pdf.Sha256), new("id", invoice.Id),
-                },
-            });
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE billing.outbox_messages SET payload = @payload::jsonb WHERE invoice_id = @id AND sent_at IS NULL")
-            {
-                Parameters =
-                {
-                    new("payload", JsonSerializer.Serialize(message, InvoiceMessagesJsonContext.Default.InvoiceGenerated)),
-                    new("id", invoice.Id),
-                },
-            });
+            (ids[i], buckets[i], keys[i], hashes[i]) = (invoice.Id, pdf.Bucket, pdf.Key, pdf.Sha256);
+            payloads[i] = JsonSerializer.Serialize(message, InvoiceMessagesJsonContext.Default.InvoiceGenerated);
         }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    UPDATE billing.invoices i SET status = 'stored', pdf_bucket = u.bucket, pdf_key = u.key, pdf_sha256 = u.sha256
+                    FROM unnest(@ids, @buckets, @keys, @hashes) AS u(id, bucket, key, sha256)
+                    WHERE i.id = u.id AND i.status = 'issued'
+                    """)
+                {
+                    Parameters = { new("ids", ids), new("buckets", buckets), new("keys", keys), new("hashes", hashes) },
+                },
+                new NpgsqlBatchCommand("""
+                    UPDATE billing.outbox_messages o SET payload = u.payload::jsonb
+                    FROM unnest(@ids, @payloads) AS u(id, payload)
+                    WHERE o.invoice_id = u.id AND o.sent_at IS NULL
+                    """)
+                {
+                    Parameters = { new("ids", ids), new("payloads", payloads) },
+                },
+            },
+        };
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
