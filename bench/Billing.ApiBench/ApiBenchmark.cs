@@ -11,10 +11,10 @@ using Npgsql;
 namespace Billing.ApiBench;
 
 /// <summary>
-/// Drives <c>GET /v1/accounts/{id}/usage</c> of a running API with N concurrent clients for a while, then issues the
-/// route's own SQL (<see cref="UsageApi.CreateCommand"/>) straight through Npgsql with the same concurrency, the same connection
-/// string (the API's read-only login) and the same random requests, and prints requests/s, p50 and p99 of both and
-/// their ratio. A benchmark, not a test: it exits 0 whatever the figures, 1 only when a request fails.
+/// Drives <c>GET /v1/accounts/{id}/usage</c> of a running API with N concurrent clients for a while (through wrk, or
+/// an HttpClient loop), then issues the route's own SQL (<see cref="UsageApi.CreateCommand"/>) straight through Npgsql
+/// with the same concurrency, the same connection string (the API's read-only login), the API's pool size and the same
+/// random requests, and prints requests/s, p50 and p99 of both and their ratio. A benchmark, not a test: it exits 0 whatever the figures, 1 only when a request fails.
 /// </summary>
 internal static class ApiBenchmark
 {
