@@ -25,7 +25,6 @@ internal static partial class FontSubsetter
     private const uint NoHinting = 0x1;
     private const uint RetainGids = 0x2;
     private const int GlyphIndexSet = 0;
-    private const int NoSubsetTableTagSet = 2;
     private const int DropTableTagSet = 3;
     private const int NameIdSet = 4;
 

@@ -37,12 +37,15 @@ public sealed class ApiDatabasePoolTests
         var requests = Enumerable.Range(1, 8)
             .Select(i => client.GetAsync($"/v1/accounts/acc_{i}/usage?from=2026-10-01&to=2026-10-31"))
             .ToArray();
-        await WaitForBackendsWaitingOnLockAsync(database, role, expected: 2);
+        await Blocker.WaitUntilAsync(database,
+            $"SELECT (count(*) >= 2)::int::bigint FROM pg_stat_activity WHERE {Backends(role)} AND wait_event_type = 'Lock'",
+            process: null, TimeSpan.FromSeconds(30), "have two of the API's queries wait on the lock");
         await transaction.RollbackAsync();
         var responses = await Task.WhenAll(requests);
 
         Assert.That(responses.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.OK));
-        Assert.That(await BackendsAsync(database, role), Is.EqualTo(2), "connections the API opened (its pool keeps them)");
+        Assert.That(await database.ScalarAsync<long>($"SELECT count(*) FROM pg_stat_activity WHERE {Backends(role)}"), Is.EqualTo(2),
+            "connections the API opened (its pool keeps them)");
         foreach (var response in responses)
         {
             response.Dispose();
@@ -60,25 +63,6 @@ public sealed class ApiDatabasePoolTests
         Assert.That(error!.Message, Does.Contain("Api__DatabaseConnections must be at least 1").And.Contain(value));
     }
 
-    private static async Task<long> BackendsAsync(TestDatabase database, string role, bool waitingOnLock = false)
-    {
-        await using var command = database.DataSource.CreateCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = $1" +
-            (waitingOnLock ? " AND wait_event_type = 'Lock'" : ""));
-        command.Parameters.AddWithValue(role);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task WaitForBackendsWaitingOnLockAsync(TestDatabase database, string role, int expected)
-    {
-        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(30);
-        while (await BackendsAsync(database, role, waitingOnLock: true) < expected)
-        {
-            if (TimeProvider.System.GetUtcNow() > deadline)
-            {
-                Assert.Fail($"fewer than {expected} of the API's queries reached the lock within 30 s");
-            }
-            await Task.Delay(20);
-        }
-    }
+    /// <summary>The condition on <c>pg_stat_activity</c> of this database's sessions as <paramref name="role"/> (a generated name).</summary>
+    private static string Backends(string role) => $"datname = current_database() AND usename = '{role}'";
 }

@@ -58,19 +58,22 @@ public sealed class Blocker : IAsyncDisposable
         await WaitUntilAsync(_database, $"SELECT count(*) FROM pg_stat_activity WHERE {_pid} = ANY(pg_blocking_pids(pid))",
             process, timeout, "block on the test's lock");
 
-    /// <summary>Polls <paramref name="countSql"/> until it counts at least one row; fails if the process exits first or the time runs out.</summary>
-    public static async Task WaitUntilAsync(TestDatabase database, string countSql, WorkerProcess process, TimeSpan timeout, string what)
+    /// <summary>
+    /// Polls <paramref name="countSql"/> until it counts at least one row; fails if the process (when there is one: an
+    /// in-process host has none) exits first or the time runs out.
+    /// </summary>
+    public static async Task WaitUntilAsync(TestDatabase database, string countSql, WorkerProcess? process, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (await database.ScalarAsync<long>(countSql) == 0)
         {
-            if (process.HasExited)
+            if (process is { HasExited: true })
             {
                 Assert.Fail($"the process exited before it came to {what}:\n{process.Tail}");
             }
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"the process did not {what} within {timeout}:\n{process.Tail}");
+                Assert.Fail($"the process did not {what} within {timeout}:\n{process?.Tail}");
             }
             await Task.Delay(TimeSpan.FromMilliseconds(25));
         }
