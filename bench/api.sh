@@ -7,7 +7,7 @@
 # straight through Npgsql with the same concurrency), and stops everything however it ends. Arguments go to the benchmark
 # (--clients N, --seconds S, --range-days D, --granularity day|month, ...; `--help`). Re-runnable.
 #
-# Environment: BENCH_LOCAL_DIR (.local/bench-api), BENCH_PG_PORT (59532), BENCH_API_PORT (59580),
+# Environment: BENCH_LOCAL_DIR (.local/bench-api), BENCH_PG_PORT (29532), BENCH_API_PORT (29580),
 # BENCH_ACCOUNTS (1000), BENCH_OPERATORS (20), BENCH_DAYS (365), BENCH_PG_SHARED_BUFFERS (2GB: the loaded summaries, 1.3 GB
 # with their key, fit in PostgreSQL's own cache, as a production database sized for its working set holds them),
 # BENCH_API_CONNECTIONS (the API's Api__DatabaseConnections, and the raw phase's pool; 8, the API's default).
@@ -21,10 +21,10 @@ command -v dotnet >/dev/null || { echo "bench: the .NET SDK (dotnet) is not on P
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 export BILLING_LOCAL_DIR=${BENCH_LOCAL_DIR:-$ROOT_DIR/.local/bench-api}
-export BILLING_PG_PORT=${BENCH_PG_PORT:-59532}
+export BILLING_PG_PORT=${BENCH_PG_PORT:-29532}
 export BILLING_PG_DURABLE=1
 export BILLING_PG_SHARED_BUFFERS=${BENCH_PG_SHARED_BUFFERS:-2GB}
-API_PORT=${BENCH_API_PORT:-59580}
+API_PORT=${BENCH_API_PORT:-29580}
 ACCOUNTS=${BENCH_ACCOUNTS:-1000}
 OPERATORS=${BENCH_OPERATORS:-20}
 DAYS=${BENCH_DAYS:-365}

@@ -6,8 +6,8 @@
 # however it ends. Arguments go to the benchmark (--events N, --batch-size N, --live-rate R, --live-seconds S, ...;
 # `--help`). Re-runnable: each run starts from freshly reset servers.
 #
-# Environment: BENCH_LOCAL_DIR (.local/bench), BENCH_PG_PORT (59432), BENCH_NATS_PORT (59222),
-# BENCH_NATS_HTTP_PORT (59822), BENCH_WORKER_PORT (59881, the worker's /metrics).
+# Environment: BENCH_LOCAL_DIR (.local/bench), BENCH_PG_PORT (29432), BENCH_NATS_PORT (29222),
+# BENCH_NATS_HTTP_PORT (29822), BENCH_WORKER_PORT (29881, the worker's /metrics).
 set -euo pipefail
 ROOT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT_DIR"
@@ -19,11 +19,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # The benchmark's own servers: their own state directory and ports, durable PostgreSQL.
 export BILLING_LOCAL_DIR=${BENCH_LOCAL_DIR:-$ROOT_DIR/.local/bench}
-export BILLING_PG_PORT=${BENCH_PG_PORT:-59432}
-export BILLING_NATS_PORT=${BENCH_NATS_PORT:-59222}
-export BILLING_NATS_HTTP_PORT=${BENCH_NATS_HTTP_PORT:-59822}
+export BILLING_PG_PORT=${BENCH_PG_PORT:-29432}
+export BILLING_NATS_PORT=${BENCH_NATS_PORT:-29222}
+export BILLING_NATS_HTTP_PORT=${BENCH_NATS_HTTP_PORT:-29822}
 export BILLING_PG_DURABLE=1
-WORKER_PORT=${BENCH_WORKER_PORT:-59881}
+WORKER_PORT=${BENCH_WORKER_PORT:-29881}
 servers() { scripts/local-servers.sh "$1" pg nats; }
 
 cleanup() {

@@ -8,9 +8,9 @@
 # (--accounts N, --messages N, --parallelism N, --period YYYY-MM, ...; `--help`). Re-runnable: each run starts from
 # freshly reset servers.
 #
-# Environment: BENCH_LOCAL_DIR (.local/bench-invoice), BENCH_PG_PORT (60432), BENCH_NATS_PORT (60222),
-# BENCH_NATS_HTTP_PORT (60822), BENCH_S3_PORT (60480), BENCH_CEPH_MON_PORT (60789), BENCH_CEPH_PORT_MIN/MAX
-# (60800-60860), BENCH_WORKER_PORT (60881, the worker's /metrics).
+# Environment: BENCH_LOCAL_DIR (.local/bench-invoice), BENCH_PG_PORT (30432), BENCH_NATS_PORT (30222),
+# BENCH_NATS_HTTP_PORT (30822), BENCH_S3_PORT (30480), BENCH_CEPH_MON_PORT (30789), BENCH_CEPH_PORT_MIN/MAX
+# (30800-30860), BENCH_WORKER_PORT (30881, the worker's /metrics).
 set -euo pipefail
 ROOT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT_DIR"
@@ -22,15 +22,15 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # The benchmark's own servers: their own state directory and ports, durable PostgreSQL.
 export BILLING_LOCAL_DIR=${BENCH_LOCAL_DIR:-$ROOT_DIR/.local/bench-invoice}
-export BILLING_PG_PORT=${BENCH_PG_PORT:-60432}
-export BILLING_NATS_PORT=${BENCH_NATS_PORT:-60222}
-export BILLING_NATS_HTTP_PORT=${BENCH_NATS_HTTP_PORT:-60822}
-export BILLING_S3_PORT=${BENCH_S3_PORT:-60480}
-export BILLING_CEPH_MON_PORT=${BENCH_CEPH_MON_PORT:-60789}
-export BILLING_CEPH_PORT_MIN=${BENCH_CEPH_PORT_MIN:-60800}
-export BILLING_CEPH_PORT_MAX=${BENCH_CEPH_PORT_MAX:-60860}
+export BILLING_PG_PORT=${BENCH_PG_PORT:-30432}
+export BILLING_NATS_PORT=${BENCH_NATS_PORT:-30222}
+export BILLING_NATS_HTTP_PORT=${BENCH_NATS_HTTP_PORT:-30822}
+export BILLING_S3_PORT=${BENCH_S3_PORT:-30480}
+export BILLING_CEPH_MON_PORT=${BENCH_CEPH_MON_PORT:-30789}
+export BILLING_CEPH_PORT_MIN=${BENCH_CEPH_PORT_MIN:-30800}
+export BILLING_CEPH_PORT_MAX=${BENCH_CEPH_PORT_MAX:-30860}
 export BILLING_PG_DURABLE=1
-WORKER_PORT=${BENCH_WORKER_PORT:-60881}
+WORKER_PORT=${BENCH_WORKER_PORT:-30881}
 servers() { scripts/local-servers.sh "$1" pg nats s3; }
 
 cleanup() {

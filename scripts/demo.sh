@@ -16,8 +16,8 @@ cd "$ROOT_DIR"
 
 STATE_DIR=$(realpath -m -- "${BILLING_LOCAL_DIR:-$ROOT_DIR/.local}")
 DEMO_DIR=$STATE_DIR/demo
-API_PORT=${BILLING_DEMO_API_PORT:-58080}
-WORKER_PORT=${BILLING_DEMO_WORKER_PORT:-58081}
+API_PORT=${BILLING_DEMO_API_PORT:-28080}
+WORKER_PORT=${BILLING_DEMO_WORKER_PORT:-28081}
 EVENTS=${BILLING_DEMO_EVENTS:-60000}
 BIN=Release/net10.0
 
@@ -72,7 +72,7 @@ mkdir -p "$DEMO_DIR"
 step "Starting local servers (PostgreSQL 15, nats-server with JetStream, Ceph RGW as S3)"
 scripts/local-servers.sh start >/dev/null
 eval "$(scripts/local-servers.sh env)"
-PSQL=(/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${BILLING_PG_PORT:-55432}" -U postgres -d billing)
+PSQL=(/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${BILLING_PG_PORT:-25432}" -U postgres -d billing)
 
 step "Building (Release)"
 dotnet build Billing.sln -c Release -nologo -v quiet -clp:ErrorsOnly
@@ -109,7 +109,7 @@ step "Starting the ingest worker (consumer flag on) and the API as separate proc
 API_KEY=$(<"$DEMO_DIR/api-key")
 BILLING_CONSUMER_ENABLED=true Worker__HttpPort=$WORKER_PORT \
     start_app ingest-worker "services/ingest-worker/bin/$BIN/ingest-worker.dll"
-ConnectionStrings__BillingReadOnly="Host=127.0.0.1;Port=${BILLING_PG_PORT:-55432};Database=billing;Username=billing_api" \
+ConnectionStrings__BillingReadOnly="Host=127.0.0.1;Port=${BILLING_PG_PORT:-25432};Database=billing;Username=billing_api" \
     Api__Clients__demo__KeySha256=$(printf '%s' "$API_KEY" | sha256sum | cut -d' ' -f1) \
     ASPNETCORE_URLS=http://127.0.0.1:$API_PORT \
     start_app billing-api "services/billing-api/bin/$BIN/billing-api.dll"

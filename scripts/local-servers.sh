@@ -6,8 +6,10 @@
 #   scripts/local-servers.sh env            eval "$(scripts/local-servers.sh env)"
 #
 # Everything binds to 127.0.0.1 and lives under BILLING_LOCAL_DIR (default <repo>/.local, git-ignored).
-# Ports: BILLING_PG_PORT (55432), BILLING_NATS_PORT (54222), BILLING_NATS_HTTP_PORT (58222),
-# BILLING_S3_PORT (57480), BILLING_CEPH_MON_PORT (56789), BILLING_CEPH_PORT_MIN/MAX (56800-56900).
+# Ports: BILLING_PG_PORT (25432), BILLING_NATS_PORT (24222), BILLING_NATS_HTTP_PORT (28222),
+# BILLING_S3_PORT (27480), BILLING_CEPH_MON_PORT (26789), BILLING_CEPH_PORT_MIN/MAX (26800-26900).
+# Every default port (these, the demo's and the benchmarks') is below Linux's ephemeral range (32768-60999), so no
+# outgoing connection can be holding one when a server binds it.
 # BILLING_PG_DURABLE=1 keeps fsync and friends on (benchmarks); the default turns them off for speed.
 # BILLING_PG_SHARED_BUFFERS sets PostgreSQL's shared_buffers (default 256MB).
 # Also: BILLING_S3_KMS_KEY_ID (billing-local-key), BILLING_S3_BUCKET (ghasi-invoices),
@@ -18,13 +20,13 @@ set -euo pipefail
 
 ROOT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 STATE_DIR=$(realpath -m -- "${BILLING_LOCAL_DIR:-$ROOT_DIR/.local}")
-PG_PORT=${BILLING_PG_PORT:-55432}
-NATS_PORT=${BILLING_NATS_PORT:-54222}
-NATS_HTTP_PORT=${BILLING_NATS_HTTP_PORT:-58222}
-S3_PORT=${BILLING_S3_PORT:-57480}
-MON_PORT=${BILLING_CEPH_MON_PORT:-56789}
-CEPH_PORT_MIN=${BILLING_CEPH_PORT_MIN:-56800}
-CEPH_PORT_MAX=${BILLING_CEPH_PORT_MAX:-56900}
+PG_PORT=${BILLING_PG_PORT:-25432}
+NATS_PORT=${BILLING_NATS_PORT:-24222}
+NATS_HTTP_PORT=${BILLING_NATS_HTTP_PORT:-28222}
+S3_PORT=${BILLING_S3_PORT:-27480}
+MON_PORT=${BILLING_CEPH_MON_PORT:-26789}
+CEPH_PORT_MIN=${BILLING_CEPH_PORT_MIN:-26800}
+CEPH_PORT_MAX=${BILLING_CEPH_PORT_MAX:-26900}
 KMS_KEY_ID=${BILLING_S3_KMS_KEY_ID:-billing-local-key}
 S3_BUCKET=${BILLING_S3_BUCKET:-ghasi-invoices}
 TIMEOUT=${BILLING_START_TIMEOUT:-120}

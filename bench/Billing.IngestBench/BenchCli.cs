@@ -65,7 +65,7 @@ internal static class BenchCli
         var liveRate = new Option<double>("--live-rate") { Description = "Events per second in the latency phase.", DefaultValueFactory = _ => 2000 };
         var liveSeconds = new Option<int>("--live-seconds") { Description = "Length of the latency phase.", DefaultValueFactory = _ => 30 };
         var worker = new Option<FileInfo>("--worker") { Description = "The built ingest-worker.dll.", Required = true };
-        var workerPort = new Option<int>("--worker-port") { Description = "Port of the worker's /metrics and /readyz (127.0.0.1).", DefaultValueFactory = _ => 59881 };
+        var workerPort = new Option<int>("--worker-port") { Description = "Port of the worker's /metrics and /readyz (127.0.0.1).", DefaultValueFactory = _ => 29881 };
         var logDirectory = new Option<DirectoryInfo>("--log-dir") { Description = "Where the workers' logs go.", DefaultValueFactory = _ => new DirectoryInfo(Path.GetTempPath()) };
         var natsPidFile = new Option<string?>("--nats-pid-file") { Description = "nats-server's pid file, to count its CPU time." };
         var postgresPidFile = new Option<string?>("--pg-pid-file") { Description = "PostgreSQL's postmaster.pid, to count the CPU time of the server and its backends." };

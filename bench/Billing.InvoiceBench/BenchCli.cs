@@ -77,7 +77,7 @@ internal static class BenchCli
         var issueBatch = new Option<int?>("--issue-batch-size") { Description = $"The worker's Invoicing__IssueBatchSize (default: the worker's, {defaults.IssueBatchSize})." };
         var worker = new Option<FileInfo>("--worker") { Description = "The built invoice-worker.dll.", Required = true };
         var ops = new Option<FileInfo>("--ops") { Description = "The built billing-ops.dll (imports the generated reference data).", Required = true };
-        var workerPort = new Option<int>("--worker-port") { Description = "Port of the worker's /metrics (127.0.0.1).", DefaultValueFactory = _ => 60881 };
+        var workerPort = new Option<int>("--worker-port") { Description = "Port of the worker's /metrics (127.0.0.1).", DefaultValueFactory = _ => 30881 };
         var logDirectory = new Option<DirectoryInfo>("--log-dir") { Description = "Where the generated CSVs and the worker's log go.", DefaultValueFactory = _ => new DirectoryInfo(Path.GetTempPath()) };
         var postgresPidFile = new Option<string?>("--pg-pid-file") { Description = "PostgreSQL's postmaster.pid, to count the CPU time of the server and its backends." };
         var natsPidFile = new Option<string?>("--nats-pid-file") { Description = "nats-server's pid file, to count its CPU time." };

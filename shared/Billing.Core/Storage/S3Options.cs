@@ -21,7 +21,7 @@ public sealed partial class S3Options
     /// <summary>S3's own limit on a presigned URL's lifetime.</summary>
     public static readonly TimeSpan MaxPresignExpiry = TimeSpan.FromDays(7);
 
-    /// <summary>Empty for AWS S3; the endpoint of an S3-compatible server otherwise (e.g. <c>http://127.0.0.1:57480</c>).</summary>
+    /// <summary>Empty for AWS S3; the endpoint of an S3-compatible server otherwise (e.g. <c>http://127.0.0.1:27480</c>).</summary>
     public string ServiceUrl { get; set; } = "";
 
     public string Bucket { get; set; } = DefaultBucket;

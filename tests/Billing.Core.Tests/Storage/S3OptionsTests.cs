@@ -33,13 +33,13 @@ public sealed class S3OptionsTests
     public void Every_setting_binds_from_the_S3_section_and_S3_Region_wins_over_AWS_REGION()
     {
         var options = Bind(
-            ("S3:ServiceUrl", "http://127.0.0.1:57480"), ("S3:Bucket", "other-bucket"), ("S3:KmsKeyId", "local-key"),
+            ("S3:ServiceUrl", "http://127.0.0.1:27480"), ("S3:Bucket", "other-bucket"), ("S3:KmsKeyId", "local-key"),
             ("S3:ForcePathStyle", "true"), ("S3:Region", "af-south-1"), ("AWS_REGION", "us-east-1"),
             ("S3:PresignExpiry", "00:15:00"), ("S3:RetentionDays", "30"));
 
         Assert.Multiple(() =>
         {
-            Assert.That(options.ServiceUrl, Is.EqualTo("http://127.0.0.1:57480"));
+            Assert.That(options.ServiceUrl, Is.EqualTo("http://127.0.0.1:27480"));
             Assert.That(options.Bucket, Is.EqualTo("other-bucket"));
             Assert.That(options.KmsKeyId, Is.EqualTo("local-key"));
             Assert.That(options.ForcePathStyle, Is.True);
@@ -54,7 +54,7 @@ public sealed class S3OptionsTests
     [Test]
     public void An_S3_compatible_server_without_a_region_is_signed_for_us_east_1()
     {
-        var options = Bind(("S3:ServiceUrl", "http://127.0.0.1:57480"), ("S3:KmsKeyId", "key"));
+        var options = Bind(("S3:ServiceUrl", "http://127.0.0.1:27480"), ("S3:KmsKeyId", "key"));
 
         Assert.That(options.SigningRegion, Is.EqualTo("us-east-1"));
         Assert.That(options.Validate(), Is.Empty);
@@ -77,8 +77,8 @@ public sealed class S3OptionsTests
 
     [Test]
     public void A_service_url_must_be_http_or_https() =>
-        Assert.That(Bind(("S3:ServiceUrl", "127.0.0.1:57480"), ("S3:KmsKeyId", "key")).Validate(),
-            Is.EqualTo(new[] { "S3__ServiceUrl '127.0.0.1:57480' is not an http(s) URL (leave it empty for AWS S3)" }));
+        Assert.That(Bind(("S3:ServiceUrl", "127.0.0.1:27480"), ("S3:KmsKeyId", "key")).Validate(),
+            Is.EqualTo(new[] { "S3__ServiceUrl '127.0.0.1:27480' is not an http(s) URL (leave it empty for AWS S3)" }));
 
     [TestCase("ghasi-invoices", true)]
     [TestCase("t-provision-0a1b2c3d", true)]
