@@ -101,15 +101,26 @@ public static class ApiExtensions
 
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path);
-        services.ConfigureHttpJsonOptions(json => 
-        {
-            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
-            // Numbers are numbers: the web defaults' leniency (numbers read from strings) would make every integer
-            // "integer or string" in the OpenAPI document. Amounts are strings anyway.
-            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-        });
+        services.ConfigureHttpJsonOptions(ConfigureJson);
         services.AddOpenApi("v1", ApiOpenApi.Configure);
         return builder;
+    }
+
+    /// <summary>
+    /// The API's JSON: the source-generated <see cref="ApiJsonContext"/> first, with the context's own settings (web
+    /// defaults, numbers strictly numbers, the default encoder).
+    /// </summary>
+    public static void ConfigureJson(Microsoft.AspNetCore.Http.Json.JsonOptions json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        // Numbers are numbers: the web defaults' leniency (numbers read from strings) would make every integer
+        // "integer or string" in the OpenAPI document. Amounts are strings anyway.
+        json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        // The default encoder (non-ASCII and HTML-sensitive characters as \uXXXX escapes), as ApiJsonContext's own
+        // options have it, not ASP.NET Core's relaxed one: so a route that writes through the context's fast path
+        // (JsonBody) writes exactly what TypedResults.Ok writes. Clients read the same strings either way.
+        json.SerializerOptions.Encoder = null;
     }
 
     public static WebApplication UseBillingApi(this WebApplication app)
