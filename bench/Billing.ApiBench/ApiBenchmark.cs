@@ -105,7 +105,7 @@ internal sealed class Runner(Settings settings)
 
     public async Task RunAsync()
     {
-        Console.WriteLine($"[machine] {Environment.ProcessorCount} cores, load average {LoadAverage()} at the start; .NET {Environment.Version}; every server local");
+        Console.WriteLine($"[machine] {Environment.ProcessorCount} cores, {CpuAccounting.MachineState()} at the start; .NET {Environment.Version}; every server local");
         var last = settings.FirstDay.AddDays(settings.Days - 1);
         Console.WriteLine($"[scenario] GET /v1/accounts/bench_{{1..{settings.Accounts:N0}}}/usage?from=D&to=D+{settings.RangeDays - 1}&granularity={settings.Granularity}, " +
             $"D a random day of {settings.FirstDay:yyyy-MM-dd}..{last.AddDays(-(settings.RangeDays - 1)):yyyy-MM-dd}; {settings.Clients} clients, " +
@@ -173,7 +173,7 @@ internal sealed class Runner(Settings settings)
         Console.WriteLine($"  raw query      {raw.Rate,9:N0} queries/s,  p50 {raw.Latency.P50:0.0} ms, p99 {raw.Latency.P99:0.0} ms");
         Console.WriteLine($"  p99 latency    {api.Latency.P99,6:0.0} ms            target < 50 ms    {(api.Latency.P99 < 50 ? "PASS" : "FAIL")}");
         Console.WriteLine($"  vs raw query   {ratio,6:0.00} of the raw rate  target >= 0.50    {(ratio >= 0.5 ? "PASS" : "FAIL")}");
-        Console.WriteLine($"[machine] load average {LoadAverage()} at the end (other processes on the machine share its cores)");
+        Console.WriteLine($"[machine] {CpuAccounting.MachineState()} at the end (other processes on the machine share its cores)");
     }
 
     private async Task<Phase> MeasureAsync(string name, Func<Random, Task> request)
@@ -249,17 +249,5 @@ internal sealed class Runner(Settings settings)
             count++;
         }
         return count;
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
     }
 }

@@ -122,7 +122,7 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
         Target("p99 latency", $"{Seconds(latency.P99, 3)} at {settings.LiveRate:N0}/s", $"< {Seconds(LatencyTarget)}", latency.P99 < LatencyTarget);
         var correct = drained.Passed && afterLive.Passed;
         Target("correctness", correct ? "no loss, no duplicate, summaries = sums" : "see the checks above", "exact", correct);
-        Line("machine", $"load average {LoadAverage()} at the end (other processes on the machine share its {Environment.ProcessorCount} cores)");
+        Line("machine", $"{CpuAccounting.MachineState()} at the end (other processes on the machine share its {Environment.ProcessorCount} cores)");
         return correct;
     }
 
@@ -285,7 +285,7 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
         var (version, fsync, synchronousCommit, fullPageWrites, sharedBuffers) =
             (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
         var batch = settings.BatchSizeGiven ? $"{settings.BatchSize:N0} (Ingest__BatchSize)" : $"{settings.BatchSize:N0} (the worker's default)";
-        Line("machine", $"{Environment.ProcessorCount} cores, load average {LoadAverage()} at the start; .NET {Environment.Version}; every server local");
+        Line("machine", $"{Environment.ProcessorCount} cores, {CpuAccounting.MachineState()} at the start; .NET {Environment.Version}; every server local");
         Line("servers", $"PostgreSQL {version} (fsync={fsync}, synchronous_commit={synchronousCommit}, full_page_writes={fullPageWrites}, shared_buffers={sharedBuffers}); nats-server {nats.ServerInfo?.Version} (file storage)");
         Line("run", $"{settings.Events:N0} events, batch size {batch}, stream {settings.Nats.EventsStream}, consumer {settings.Nats.EventsConsumer}, subjects {settings.Nats.EventsSubjects}");
         if (fsync != "on" || synchronousCommit != "on" || fullPageWrites != "on")
@@ -293,10 +293,6 @@ internal sealed class IngestBenchmark(BenchSettings settings, TextWriter output)
             Line("WARNING", "PostgreSQL is not running with durable settings (BILLING_PG_DURABLE=1): the targets do not apply to these figures");
         }
     }
-
-    /// <summary>The 1, 5 and 15 minute load averages: how busy the machine was besides the benchmark.</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static async Task<RatingCatalog> LoadCatalogAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {

@@ -116,7 +116,7 @@ internal sealed class InvoiceBenchmark(BenchSettings settings, TextWriter output
         output.WriteLine($"  {"p99 per invoice",-16} {$"{total.P99:N0} ms (render + queue + upload + mark stored)",-50} (no target)");
         output.WriteLine($"  {"worker peak RSS",-16} {Megabytes(run.PeakRssBytes),-50} (no target)");
         Target("correctness", check.Passed ? "every invoice issued, stored, announced once" : "see the check above", "exact", check.Passed);
-        Line("machine", $"load average {LoadAverage()} at the end (other processes on the machine share its {Environment.ProcessorCount} cores)");
+        Line("machine", $"{CpuAccounting.MachineState()} at the end (other processes on the machine share its {Environment.ProcessorCount} cores)");
         return check.Passed && same == documents.Count;
     }
 
@@ -283,7 +283,7 @@ internal sealed class InvoiceBenchmark(BenchSettings settings, TextWriter output
         await reader.ReadAsync(cancellationToken);
         var (version, fsync, synchronousCommit, fullPageWrites, sharedBuffers) =
             (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
-        Line("machine", $"{Environment.ProcessorCount} cores, load average {LoadAverage()} at the start; .NET {Environment.Version}; every server local");
+        Line("machine", $"{Environment.ProcessorCount} cores, {CpuAccounting.MachineState()} at the start; .NET {Environment.Version}; every server local");
         Line("servers", $"PostgreSQL {version} (fsync={fsync}, synchronous_commit={synchronousCommit}, full_page_writes={fullPageWrites}, shared_buffers={sharedBuffers}); " +
                         $"nats-server {nats.ServerInfo?.Version}; S3 {settings.S3.ServiceUrl} (Ceph RGW, bucket {settings.S3.Bucket}, SSE-KMS key {settings.S3.KmsKeyId})");
         Line("run", $"period {settings.Period}, {settings.Accounts:N0} accounts x {BenchData.Operators.Count} operators, parallelism {settings.ParallelismText}, " +
@@ -330,10 +330,6 @@ internal sealed class InvoiceBenchmark(BenchSettings settings, TextWriter output
     }
 
     private static string PerInvoice(TimeSpan time, long count) => $"{time.TotalMilliseconds / count:N2} ms";
-
-    /// <summary>The 1, 5 and 15 minute load averages: how busy the machine was besides the benchmark.</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private void Line(string label, string text) => output.WriteLine($"[{label}] {text}");
 
