@@ -39,12 +39,12 @@ internal static class CpuAccounting
     public static string MachineState()
     {
         var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-        return string.Create(CultureInfo.InvariantCulture, $"load average {load}, one core hashes {OneCoreMegabytesPerSecond():N0} MB/s (SHA-256)");
+        return string.Create(CultureInfo.InvariantCulture, $"load average {load}, one core hashes {OneCoreMebibytesPerSecond():N0} MiB/s (SHA-256)");
     }
 
-    private static double OneCoreMegabytesPerSecond()
+    private static double OneCoreMebibytesPerSecond()
     {
-        const int Megabytes = 64;
+        const int Mebibytes = 64;
         var block = new byte[1024 * 1024];
         Random.Shared.NextBytes(block);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
@@ -52,14 +52,14 @@ internal static class CpuAccounting
         for (var pass = 0; pass < 5; pass++)
         {
             var started = Stopwatch.GetTimestamp();
-            for (var i = 0; i < Megabytes; i++)
+            for (var i = 0; i < Mebibytes; i++)
             {
                 SHA256.HashData(block, hash);
             }
             var elapsed = Stopwatch.GetElapsedTime(started);
             fastest = elapsed < fastest ? elapsed : fastest;
         }
-        return Megabytes / fastest.TotalSeconds;
+        return Mebibytes / fastest.TotalSeconds;
     }
 
     /// <summary>The process's own CPU time.</summary>
