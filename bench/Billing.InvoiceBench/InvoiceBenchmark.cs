@@ -64,10 +64,13 @@ internal sealed class InvoiceBenchmark(BenchSettings settings, TextWriter output
         Line("2 run", phases.Describe());
         var total = Quantiles(run.Stored.Select(s => s.TotalMs));
         Line("2 run", $"per invoice (render + queue + upload + mark stored, each invoice's log line): p50 {total.P50:N0} ms, p90 {total.P90:N0} ms, p99 {total.P99:N0} ms, max {total.Max:N0} ms");
-        Line("2 run", $"  render p50 {Quantiles(run.Stored.Select(s => s.RenderMs)).P50:N0} / p99 {Quantiles(run.Stored.Select(s => s.RenderMs)).P99:N0} ms, " +
-                       $"queued for upload p50 {Quantiles(run.Stored.Select(s => s.QueuedMs)).P50:N0} / p99 {Quantiles(run.Stored.Select(s => s.QueuedMs)).P99:N0} ms, " +
-                       $"upload p50 {Quantiles(run.Stored.Select(s => s.UploadMs)).P50:N0} / p99 {Quantiles(run.Stored.Select(s => s.UploadMs)).P99:N0} ms, " +
-                       $"mark p50 {Quantiles(run.Stored.Select(s => s.MarkMs)).P50:N0} / p99 {Quantiles(run.Stored.Select(s => s.MarkMs)).P99:N0} ms");
+        string Step(string name, Func<StoredInvoiceLog, double> ms)
+        {
+            var step = Quantiles(run.Stored.Select(ms));
+            return $"{name} p50 {step.P50:N0} / p99 {step.P99:N0} ms";
+        }
+        Line("2 run", $"  {Step("render", s => s.RenderMs)}, {Step("queued for upload", s => s.QueuedMs)}, " +
+                       $"{Step("upload", s => s.UploadMs)}, {Step("mark", s => s.MarkMs)}");
         CpuLine("2 run", invoices, ("worker", run.Cpu), ("postgres", runCpu.Postgres), ("ceph", runCpu.Ceph), ("nats-server", runCpu.Nats));
         if (atStoring is { } split)
         {
