@@ -602,3 +602,21 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261124123258_EventsWithoutAccountIndex') THEN
+    DROP INDEX billing.ix_billing_events_account_occurred_at;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM billing.__ef_migrations_history WHERE "migration_id" = '20261124123258_EventsWithoutAccountIndex') THEN
+    INSERT INTO billing.__ef_migrations_history (migration_id, product_version)
+    VALUES ('20261124123258_EventsWithoutAccountIndex', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

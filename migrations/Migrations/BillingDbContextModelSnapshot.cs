@@ -231,9 +231,6 @@ namespace Billing.Migrations.Migrations
                         .HasDatabaseName("ix_billing_events_unrated")
                         .HasFilter("status = 'unrated'");
 
-                    b.HasIndex("AccountId", "OccurredAt")
-                        .HasDatabaseName("ix_billing_events_account_occurred_at");
-
                     b.ToTable("billing_events", "billing", t =>
                         {
                             t.HasCheckConstraint("ck_billing_events_segments", "segments BETWEEN 1 AND 255");
