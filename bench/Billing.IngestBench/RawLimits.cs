@@ -7,7 +7,6 @@ using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Billing.IngestBench;
 
@@ -87,11 +86,6 @@ internal static class RawCopy
 {
     public const string Table = "public.ingest_bench_copy";
 
-    // The columns of billing_events in the order EventStore copies them.
-    private const string Columns =
-        "event_id, occurred_at, type, account_id, message_id, operator, country, segments, stream_sequence, received_at, "
-        + StoredRating.Columns;
-
     /// <summary>
     /// The backlog's rows: each publication's payload decoded with the worker's parser (on the subject the worker sees
     /// it on, without the prefix) and rated with the worker's rater. The stream sequence is the publication's position:
@@ -155,27 +149,10 @@ internal static class RawCopy
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<EventRow> rows, int first, int count, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var importer = await connection.BeginBinaryImportAsync($"COPY {Table} ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        for (var i = first; i < first + count; i++)
-        {
-            var (e, rating, sequence) = rows[i];
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(e.EventId, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(e.OccurredAt, NpgsqlDbType.TimestampTz, cancellationToken);
-            await importer.WriteAsync(e.Type.ToWireName(), NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.AccountId, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.Operator, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.Country, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync((short)e.Segments, NpgsqlDbType.Smallint, cancellationToken);
-            await importer.WriteAsync(sequence, NpgsqlDbType.Bigint, cancellationToken);
-            await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
-            await StoredRating.WriteAsync(importer, rating, now, cancellationToken);
-        }
-        await importer.CompleteAsync(cancellationToken);
-    }
+    // The worker's own encoding (EventStaging, BinaryCopyWriter), so that the raw limit writes exactly what the worker writes.
+    private static Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<EventRow> rows, int first, int count, DateTimeOffset now, CancellationToken cancellationToken) =>
+        EventStaging.CopyIntoAsync(
+            connection, Table, rows.Skip(first).Take(count).Select(r => new RatedEventRow(r.Event, r.Rating, r.StreamSequence)), now, cancellationToken);
 }
 
 /// <summary>

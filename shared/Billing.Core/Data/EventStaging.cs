@@ -1,6 +1,5 @@
 using Billing.Core.Domain;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Billing.Core.Data;
 
@@ -26,27 +25,75 @@ public static class EventStaging
         await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>COPYs the rows into <paramref name="table"/>; received_at and (for rated rows) rated_at are <paramref name="now"/>.</summary>
-    public static async Task CopyAsync(
-        NpgsqlConnection connection, string table, IEnumerable<RatedEventRow> rows, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// COPYs the rows into <paramref name="table"/> (in <c>pg_temp</c>); received_at and (for rated rows) rated_at are
+    /// <paramref name="now"/>.
+    /// </summary>
+    public static Task CopyAsync(
+        NpgsqlConnection connection, string table, IEnumerable<RatedEventRow> rows, DateTimeOffset now, CancellationToken cancellationToken) =>
+        CopyIntoAsync(connection, $"pg_temp.{table}", rows, now, cancellationToken);
+
+    /// <summary>
+    /// COPYs the rows, in <see cref="Columns"/>, into <paramref name="qualifiedTable"/>, encoded by
+    /// <see cref="BinaryCopyWriter"/>; received_at and (for rated rows) rated_at are <paramref name="now"/>. On any
+    /// failure the COPY is cancelled (the server discards it) and the exception propagates.
+    /// </summary>
+    public static async Task CopyIntoAsync(
+        NpgsqlConnection connection, string qualifiedTable, IEnumerable<RatedEventRow> rows, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var importer = await connection.BeginBinaryImportAsync(
-            $"COPY pg_temp.{table} ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        foreach (var (e, rating, streamSequence) in rows)
+        await using var stream = await connection.BeginRawBinaryCopyAsync(
+            $"COPY {qualifiedTable} ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        try
         {
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(e.EventId, NpgsqlDbType.Uuid, cancellationToken);
-            await importer.WriteAsync(e.OccurredAt, NpgsqlDbType.TimestampTz, cancellationToken);
-            await importer.WriteAsync(e.Type.ToWireName(), NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.AccountId, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.MessageId, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.Operator, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(e.Country, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync((short)e.Segments, NpgsqlDbType.Smallint, cancellationToken);
-            await importer.WriteAsync(streamSequence, NpgsqlDbType.Bigint, cancellationToken);
-            await importer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
-            await StoredRating.WriteAsync(importer, rating, now, cancellationToken);
+            using var writer = new BinaryCopyWriter(stream);
+            foreach (var (e, rating, streamSequence) in rows)
+            {
+                var type = e.Type.ToWireName();
+                var status = StoredRating.StatusOf(rating);
+                var reason = rating.UnratedReason is { } r ? StoredRating.ReasonCode(r) : null;
+                var maxBytes = FixedRowBytes
+                    + BinaryCopyWriter.MaxTextBytes(type) + BinaryCopyWriter.MaxTextBytes(e.AccountId)
+                    + BinaryCopyWriter.MaxTextBytes(e.MessageId) + BinaryCopyWriter.MaxTextBytes(e.Operator)
+                    + BinaryCopyWriter.MaxTextBytes(e.Country) + BinaryCopyWriter.MaxTextBytes(status)
+                    + BinaryCopyWriter.MaxTextBytes(reason) + BinaryCopyWriter.MaxTextBytes(rating.Tier)
+                    + BinaryCopyWriter.MaxTextBytes(rating.Currency) + BinaryCopyWriter.MaxTextBytes(rating.CostCurrency);
+                await writer.StartRowAsync(ColumnCount, maxBytes, cancellationToken);
+                writer.Uuid(e.EventId);
+                writer.TimestampTz(e.OccurredAt);
+                writer.Text(type);
+                writer.Text(e.AccountId);
+                writer.Text(e.MessageId);
+                writer.Text(e.Operator);
+                writer.Text(e.Country);
+                writer.Int16((short)e.Segments);
+                writer.Int64(streamSequence);
+                writer.TimestampTz(now);
+                // The rating columns (StoredRating.Columns), with the mapping of StoredRating.From.
+                writer.Text(status);
+                writer.Text(reason);
+                writer.Text(rating.Tier);
+                writer.Text(rating.Currency);
+                writer.Int64(rating.RuleId);
+                writer.Numeric(rating.UnitPrice);
+                writer.Boolean(rating.Billable);
+                writer.Numeric(rating.Amount);
+                writer.Int64(rating.CostId);
+                writer.Numeric(rating.UnitCost);
+                writer.Numeric(rating.CostAmount);
+                writer.Text(rating.CostCurrency);
+                writer.TimestampTz(rating.IsRated ? now : null);
+            }
+            await writer.CompleteAsync(cancellationToken);
         }
-        await importer.CompleteAsync(cancellationToken);
+        catch
+        {
+            await stream.CancelAsync();
+            throw;
+        }
     }
+
+    // The 23 columns of Columns: a row's fixed-size fields (uuid, three timestamptz, smallint, three bigint, boolean,
+    // four numeric) at their largest; the ten text fields are added per row.
+    private const short ColumnCount = 23;
+    private const int FixedRowBytes = (4 + 16) + (3 * (4 + 8)) + (4 + 2) + (3 * (4 + 8)) + (4 + 1) + (4 * BinaryCopyWriter.MaxNumericBytes);
 }

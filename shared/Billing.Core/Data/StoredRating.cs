@@ -25,8 +25,11 @@ public sealed record StoredRating(
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "unknown unrated reason"),
     };
 
+    /// <summary>The status column of <paramref name="rating"/>: <c>rated</c> or <c>unrated</c>.</summary>
+    public static string StatusOf(RatingResult rating) => rating.IsRated ? "rated" : "unrated";
+
     public static StoredRating From(RatingResult rating) => new(
-        rating.IsRated ? "rated" : "unrated",
+        StatusOf(rating),
         rating.UnratedReason is { } reason ? ReasonCode(reason) : null,
         rating.Tier, rating.Currency, rating.RuleId, rating.UnitPrice, rating.Billable, rating.Amount,
         rating.CostId, rating.UnitCost, rating.CostAmount, rating.CostCurrency);
@@ -47,7 +50,7 @@ public sealed record StoredRating(
     public static async Task WriteAsync(NpgsqlBinaryImporter importer, RatingResult rating, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // Straight from the rating (no StoredRating per row: this runs for every ingested event); the same mapping as From.
-        await importer.WriteAsync(rating.IsRated ? "rated" : "unrated", NpgsqlDbType.Text, cancellationToken);
+        await importer.WriteAsync(StatusOf(rating), NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.UnratedReason is { } reason ? ReasonCode(reason) : null, NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.Tier, NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.Currency, NpgsqlDbType.Text, cancellationToken);
