@@ -87,7 +87,14 @@ public static class EventStaging
         }
         catch
         {
-            await stream.CancelAsync();
+            try
+            {
+                await stream.CancelAsync();
+            }
+            catch (Exception cancelError) when (cancelError is NpgsqlException or IOException or ObjectDisposedException)
+            {
+                // The connection is gone with the COPY; the error being rethrown says why.
+            }
             throw;
         }
     }

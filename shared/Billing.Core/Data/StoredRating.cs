@@ -46,10 +46,15 @@ public sealed record StoredRating(
     /// <summary>True when storing <paramref name="rating"/> would change the row (numbers compared by value).</summary>
     public bool Differs(RatingResult rating) => From(rating) != this;
 
-    /// <summary>Writes the columns of <paramref name="rating"/> to a binary COPY row; rated_at is <paramref name="now"/> when rated.</summary>
+    /// <summary>
+    /// Writes the columns of <paramref name="rating"/> to a binary COPY row through Npgsql's importer; rated_at is
+    /// <paramref name="now"/> when rated. Ingestion and rerating encode rows with <see cref="BinaryCopyWriter"/> instead
+    /// (<see cref="EventStaging"/>); this form seeds the invoice benchmark's usage and is the reference the writer's
+    /// tests compare against.
+    /// </summary>
     public static async Task WriteAsync(NpgsqlBinaryImporter importer, RatingResult rating, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Straight from the rating (no StoredRating per row: this runs for every ingested event); the same mapping as From.
+        // Straight from the rating (no StoredRating per row); the same mapping as From.
         await importer.WriteAsync(StatusOf(rating), NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.UnratedReason is { } reason ? ReasonCode(reason) : null, NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.Tier, NpgsqlDbType.Text, cancellationToken);
