@@ -161,6 +161,27 @@ public sealed class IngestWorkerTests
     }
 
     [Test]
+    public async Task Event_the_database_refuses_is_dead_lettered_with_the_databases_reason_and_the_rest_is_ingested()
+    {
+        // Valid JSON and within the contract, but PostgreSQL's text cannot hold U+0000: the COPY of its batch fails, the
+        // worker writes the batch event by event, and only this one becomes a dead letter.
+        var refused = Event("acc_1007", "65501") with { MessageId = "msg_\u0000_nul" };
+        var next = Event("acc_1007", "65501");
+        var deadLetteredBefore = _worker.Metrics.DeadLettered.WithLabels("RejectedByDatabase").Value;
+
+        var ack = await _nats.PublishAsync(refused);
+        await _nats.PublishAsync(next);
+        await _nats.WaitUntilConsumerDrainedAsync(DrainTimeout);
+
+        Assert.That(await _database.ScalarAsync<string>(
+            $"SELECT concat_ws(' ', reason_code, reason LIKE '%{refused.EventId}%22021%') FROM billing.dead_letters WHERE stream_sequence = {ack.Seq}"),
+            Is.EqualTo("RejectedByDatabase t"), "dead-lettered with the event id and the database's SQLSTATE");
+        Assert.That(await CountAsync($"event_id = '{refused.EventId}'"), Is.Zero);
+        Assert.That(await CountAsync($"event_id = '{next.EventId}'"), Is.EqualTo(1), "the event after it is ingested");
+        Assert.That(_worker.Metrics.DeadLettered.WithLabels("RejectedByDatabase").Value - deadLetteredBefore, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Event_without_a_pricing_rule_is_stored_unrated_and_counted()
     {
         // The sample data has no price for the business tier (acc_1002) on Orange France (20801), on purpose.
