@@ -50,7 +50,7 @@ public static class EventStaging
             {
                 var type = e.Type.ToWireName();
                 var status = StoredRating.StatusOf(rating);
-                var reason = rating.UnratedReason is { } r ? StoredRating.ReasonCode(r) : null;
+                var reason = StoredRating.ReasonCodeOf(rating);
                 var maxBytes = FixedRowBytes
                     + BinaryCopyWriter.MaxTextBytes(type) + BinaryCopyWriter.MaxTextBytes(e.AccountId)
                     + BinaryCopyWriter.MaxTextBytes(e.MessageId) + BinaryCopyWriter.MaxTextBytes(e.Operator)

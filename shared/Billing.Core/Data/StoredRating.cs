@@ -28,9 +28,12 @@ public sealed record StoredRating(
     /// <summary>The status column of <paramref name="rating"/>: <c>rated</c> or <c>unrated</c>.</summary>
     public static string StatusOf(RatingResult rating) => rating.IsRated ? "rated" : "unrated";
 
+    /// <summary>The unrated_reason column of <paramref name="rating"/>: its reason's code, or null when it is rated.</summary>
+    public static string? ReasonCodeOf(RatingResult rating) => rating.UnratedReason is { } reason ? ReasonCode(reason) : null;
+
     public static StoredRating From(RatingResult rating) => new(
         StatusOf(rating),
-        rating.UnratedReason is { } reason ? ReasonCode(reason) : null,
+        ReasonCodeOf(rating),
         rating.Tier, rating.Currency, rating.RuleId, rating.UnitPrice, rating.Billable, rating.Amount,
         rating.CostId, rating.UnitCost, rating.CostAmount, rating.CostCurrency);
 
@@ -56,7 +59,7 @@ public sealed record StoredRating(
     {
         // Straight from the rating (no StoredRating per row); the same mapping as From.
         await importer.WriteAsync(StatusOf(rating), NpgsqlDbType.Text, cancellationToken);
-        await WriteAsync(importer, rating.UnratedReason is { } reason ? ReasonCode(reason) : null, NpgsqlDbType.Text, cancellationToken);
+        await WriteAsync(importer, ReasonCodeOf(rating), NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.Tier, NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.Currency, NpgsqlDbType.Text, cancellationToken);
         await WriteAsync(importer, rating.RuleId, NpgsqlDbType.Bigint, cancellationToken);
